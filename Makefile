@@ -1,0 +1,56 @@
+# Every target builds what it needs from nothing: a fresh clone needs only Python 3.12 and PyPI.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.12 is the Lambda runtime; take it from PATH or pyenv, else any newer Python 3.
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3; do \
+	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+PIP_VERSION := 26.3
+PORT ?= 5000
+
+.PHONY: help venv test lint demo serve bench soak clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (the Lambda runtime is python3.12)"; exit 1; }
+	@echo "Setting up $(VENV) with $$($(PYTHON) --version)"
+	@rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	@$(VENV)/bin/pip install --quiet --group test
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: pyproject.toml
+	@echo "Setting up $(CHECKOV_VENV)"
+	@rm -rf $(CHECKOV_VENV) && $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	@$(CHECKOV_VENV)/bin/pip install --quiet --group checkov
+	@touch $@
+
+venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## build the virtual environments
+
+lint: $(VENV)/.installed ## ruff over the Python code
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: venv ## run every test (what .ci/run calls)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest
+
+demo: $(VENV)/.installed ## run the pattern end to end on the embedded emulator (no AWS account)
+	$(VENV)/bin/python -m emulator demo
+
+serve: $(VENV)/.installed ## the emulator as an AWS endpoint on 127.0.0.1:$$PORT (default 5000), with the worker polling
+	$(VENV)/bin/python -m emulator serve --port $(PORT)
+
+bench: $(VENV)/.installed ## print the performance figures and write build/bench.json
+	$(VENV)/bin/python -m emulator.bench
+
+soak: $(VENV)/.installed ## 1,000 executions with faults through the emulator, figures printed
+	$(VENV)/bin/python -m emulator.soak
+
+clean: ## remove the virtual environments and build output
+	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache

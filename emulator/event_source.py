@@ -1,0 +1,159 @@
+"""Plays the Lambda event source mapping: polls the task queue and invokes the worker's handler.
+
+As on AWS: records reach the handler in the SQS event shape, the ones the handler does not list
+in `batchItemFailures` are deleted, the listed ones stay and come back after the visibility
+timeout, and SQS's redrive policy moves a message to the DLQ after maxReceiveCount receives.
+A handler that raises fails its whole batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from botocore.client import BaseClient
+
+    from emulator.pattern import Deployment
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of the Lambda context object that Powertools reads."""
+
+    function_name: str = "task-token-callback-worker"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:123456789012:function:task-token-callback-worker"
+    )
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class Stats:
+    invocations: int = 0
+    records: int = 0
+    failed_records: int = 0
+    handler_errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, records: int, failed: int, handler_error: bool) -> None:
+        with self.lock:
+            self.invocations += 1
+            self.records += records
+            self.failed_records += failed
+            self.handler_errors += int(handler_error)
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """An SQS event as Lambda delivers it, from ReceiveMessage's messages."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for message in messages
+        ]
+    }
+
+
+class EventSourceMapping:
+    """Polls `deployment`'s task queue until stopped: one poller, like one execution environment
+    (Powertools' BatchProcessor, like the rest of a Lambda module, serves one event at a time)."""
+
+    def __init__(
+        self,
+        sqs: BaseClient,
+        deployment: Deployment,
+        handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+        *,
+        wait_seconds: int = 1,
+    ) -> None:
+        self.sqs = sqs
+        self.deployment = deployment
+        self.handler = handler
+        self.wait_seconds = wait_seconds
+        self.stats = Stats()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll_once(self) -> int:
+        """Receive one batch, invoke the handler, delete what succeeded; return the batch size."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.deployment.queue_url,
+            MaxNumberOfMessages=min(self.deployment.settings.batch_size, 10),
+            WaitTimeSeconds=self.wait_seconds,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        event = sqs_event(messages, self.deployment.queue_arn, self.sqs.meta.region_name)
+        handler_error = False
+        try:
+            response = self.handler(event, LambdaContext())
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        except Exception:
+            LOG.exception("The worker raised: its whole batch comes back")
+            handler_error = True
+            failed = {message["MessageId"] for message in messages}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.deployment.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
+            )
+        self.stats.add(len(messages), len(messages) - len(done), handler_error)
+        return len(messages)
+
+    def start(self) -> EventSourceMapping:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="event-source", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop polling (like disabling the mapping); a batch in flight finishes first."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def __enter__(self) -> EventSourceMapping:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                LOG.exception("Polling failed; retrying")
+                self._stop.wait(1)

@@ -1,0 +1,302 @@
+# Step Functions hands work to a Lambda worker through SQS and waits for its task-token callback.
+#
+#   start-execution -> state machine (STANDARD) -> SQS task queue -> Lambda worker
+#                       ^                                               |
+#                       +---- SendTaskSuccess / SendTaskFailure --------+
+
+locals {
+  name = "${var.name}-${random_id.suffix.hex}"
+
+  # AWS advises a visibility timeout of at least six times the function timeout for an SQS
+  # event source, so a message is not handed out again while a batch is still being worked on.
+  visibility_timeout_seconds = 6 * var.worker_timeout_seconds
+}
+
+resource "random_id" "suffix" {
+  byte_length = 3
+}
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+################################################################################
+# Queues
+################################################################################
+
+resource "aws_sqs_queue" "this" {
+  name                       = "${local.name}-tasks"
+  sqs_managed_sse_enabled    = true
+  visibility_timeout_seconds = local.visibility_timeout_seconds
+  message_retention_seconds  = var.message_retention_seconds
+
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = var.max_receive_count
+  })
+}
+
+resource "aws_sqs_queue" "dlq" {
+  name                      = "${local.name}-dlq"
+  sqs_managed_sse_enabled   = true
+  message_retention_seconds = 1209600
+}
+
+resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.this.arn]
+  })
+}
+
+data "aws_iam_policy_document" "tls_only" {
+  for_each = { tasks = aws_sqs_queue.this.arn, dlq = aws_sqs_queue.dlq.arn }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [each.value]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "tls_only" {
+  for_each = { tasks = aws_sqs_queue.this.id, dlq = aws_sqs_queue.dlq.id }
+
+  queue_url = each.value
+  policy    = data.aws_iam_policy_document.tls_only[each.key].json
+}
+
+################################################################################
+# Worker
+################################################################################
+
+data "archive_file" "worker" {
+  type        = "zip"
+  source_dir  = "${path.module}/src"
+  output_path = "${path.module}/build/worker.zip"
+  excludes    = ["**/__pycache__/**"]
+}
+
+data "aws_ssm_parameter" "powertools_layer" {
+  name = "/aws/service/powertools/python/${var.architecture}/python3.12/${var.powertools_version}"
+}
+
+resource "aws_cloudwatch_log_group" "worker" {
+  name              = "/aws/lambda/${local.name}-worker"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_lambda_function" "worker" {
+  # checkov:skip=CKV_AWS_117:The worker calls only AWS APIs; a VPC would add NAT or endpoints and cost, not protection.
+  # checkov:skip=CKV_AWS_272:Code signing needs a signing profile the pattern cannot assume; add it in your own pipeline.
+  # checkov:skip=CKV_AWS_116:An SQS-triggered function's failures go to the queue's own dead-letter queue.
+  # checkov:skip=CKV_AWS_115:The event source mapping's maximum_concurrency bounds the worker; reserved concurrency fails to apply in accounts with a low limit.
+  # checkov:skip=CKV_AWS_173:The environment holds settings, no secrets.
+  function_name    = "${local.name}-worker"
+  description      = "Answers the Step Functions task tokens it receives through ${aws_sqs_queue.this.name}."
+  role             = aws_iam_role.worker.arn
+  runtime          = "python3.12"
+  architectures    = [var.architecture]
+  handler          = "worker.handler.lambda_handler"
+  filename         = data.archive_file.worker.output_path
+  source_code_hash = data.archive_file.worker.output_base64sha256
+  layers           = [data.aws_ssm_parameter.powertools_layer.insecure_value]
+  memory_size      = var.worker_memory_mb
+  timeout          = var.worker_timeout_seconds
+
+  environment {
+    variables = {
+      MAX_RECEIVE_COUNT            = tostring(var.max_receive_count)
+      POWERTOOLS_SERVICE_NAME      = local.name
+      POWERTOOLS_METRICS_NAMESPACE = var.name
+    }
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.worker.name
+    application_log_level = var.log_level
+    system_log_level      = "WARN"
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_iam_role_policy.worker]
+}
+
+resource "aws_lambda_event_source_mapping" "worker" {
+  event_source_arn                   = aws_sqs_queue.this.arn
+  function_name                      = aws_lambda_function.worker.arn
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.maximum_concurrency
+  }
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "worker" {
+  name               = "${local.name}-worker"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "worker" {
+  statement {
+    sid       = "ConsumeTaskQueue"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.this.arn]
+  }
+
+  statement {
+    sid       = "AnswerTaskTokens"
+    actions   = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.worker.arn}:*"]
+  }
+
+  statement {
+    sid = "ActiveTracing"
+    # X-Ray's trace-writing actions have no resource type: "*" is the only resource they accept.
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "worker" {
+  name   = "answer-task-tokens"
+  role   = aws_iam_role.worker.id
+  policy = data.aws_iam_policy_document.worker.json
+}
+
+################################################################################
+# State machine
+################################################################################
+
+resource "aws_cloudwatch_log_group" "state_machine" {
+  # The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small as log groups add up.
+  name              = "/aws/vendedlogs/states/${local.name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_sfn_state_machine" "this" {
+  name     = local.name
+  role_arn = aws_iam_role.state_machine.arn
+  type     = "STANDARD" # Express workflows do not support .waitForTaskToken
+
+  definition = templatefile("${path.module}/statemachine/callback.asl.json", {
+    partition            = data.aws_partition.current.partition
+    queue_url            = aws_sqs_queue.this.url
+    task_timeout_seconds = var.task_timeout_seconds
+    heartbeat_seconds    = var.heartbeat_seconds
+  })
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+    include_execution_data = var.include_execution_data
+    level                  = var.state_machine_log_level
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  depends_on = [aws_iam_role_policy.state_machine]
+}
+
+data "aws_iam_policy_document" "states_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+
+    # Only state machines of this account may use the role (confused-deputy protection).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "state_machine" {
+  name               = "${local.name}-states"
+  assume_role_policy = data.aws_iam_policy_document.states_assume.json
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  statement {
+    sid       = "SendTaskMessages"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.this.arn]
+  }
+
+  statement {
+    sid = "DeliverExecutionLogs"
+    # Log delivery is set up through these account-level APIs, which accept no narrower resource.
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:GetLogDelivery",
+      "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "Tracing"
+    # X-Ray's actions have no resource type: "*" is the only resource they accept.
+    actions = [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  name   = "send-tasks-log-trace"
+  role   = aws_iam_role.state_machine.id
+  policy = data.aws_iam_policy_document.state_machine.json
+}

@@ -1,0 +1,44 @@
+output "state_machine_arn" {
+  description = "ARN of the state machine: start executions of it."
+  value       = aws_sfn_state_machine.this.arn
+}
+
+output "queue_url" {
+  description = "URL of the task queue the state machine sends task tokens to."
+  value       = aws_sqs_queue.this.url
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the dead-letter queue: task messages that failed max_receive_count times."
+  value       = aws_sqs_queue.dlq.url
+}
+
+output "worker_function_name" {
+  description = "Name of the worker Lambda function."
+  value       = aws_lambda_function.worker.function_name
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the queue-to-worker event source mapping (disable it to see an execution time out)."
+  value       = aws_lambda_event_source_mapping.worker.uuid
+}
+
+output "worker_log_group_name" {
+  description = "CloudWatch log group of the worker."
+  value       = aws_cloudwatch_log_group.worker.name
+}
+
+output "state_machine_log_group_name" {
+  description = "CloudWatch log group of the state machine's execution events."
+  value       = aws_cloudwatch_log_group.state_machine.name
+}
+
+output "start_success_command" {
+  description = "An AWS CLI command that starts an execution the worker completes (SUCCEEDED)."
+  value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input '{\"orderId\": \"order-1\"}'"
+}
+
+output "start_failure_command" {
+  description = "An AWS CLI command that starts an execution the worker rejects (FAILED with InvalidTaskInput)."
+  value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input '{\"orderId\": \"\"}'"
+}

@@ -1,0 +1,1 @@
+"""The Lambda worker that answers Step Functions task tokens it receives through SQS."""

@@ -1,0 +1,142 @@
+"""Shared fixtures: moto with Step Functions execution on, the pattern deployed into it, and
+helpers that drive the worker's real handler with real SQS event records."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from emulator.event_source import LambdaContext, sqs_event
+from emulator.pattern import Deployment, Settings, deploy, worker_environment
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from botocore.client import BaseClient
+
+REGION = "us-east-1"
+
+# Before any test module imports the worker: Powertools reads its settings at import, as in Lambda.
+os.environ.update(worker_environment(Settings.from_terraform()))
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and the region; the worker gets a new Step Functions client per test."""
+    from worker import callback
+
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    callback.client.cache_clear()  # each test's mock gets a client of its own
+
+
+class Aws:
+    """moto's SQS and Step Functions (executing the ASL), as boto3 clients."""
+
+    def __init__(self) -> None:
+        self.sqs: BaseClient = boto3.client("sqs", region_name=REGION)
+        self.sfn: BaseClient = boto3.client("stepfunctions", region_name=REGION)
+
+    def deploy(self, **overrides: Any) -> Pattern:
+        return Pattern(self, deploy(self.sqs, self.sfn, Settings.from_terraform(**overrides)))
+
+
+class Pattern:
+    """A deployment of the pattern, with what a test asks of it."""
+
+    def __init__(self, aws: Aws, deployment: Deployment) -> None:
+        self.aws = aws
+        self.deployment = deployment
+        self._count = 0
+
+    def start(self, execution_input: Any, name: str | None = None) -> str:
+        """Start an execution (named: moto's $$.Execution.Id is wrong for unnamed ones)."""
+        self._count += 1
+        return self.aws.sfn.start_execution(
+            stateMachineArn=self.deployment.state_machine_arn,
+            name=name or f"execution-{self._count}",
+            input=json.dumps(execution_input),
+        )["executionArn"]
+
+    def receive(self, expected: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """Receive exactly `expected` messages from the task queue, waiting for them to arrive."""
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(messages) < expected and time.monotonic() < deadline:
+            messages += self.aws.sqs.receive_message(
+                QueueUrl=self.deployment.queue_url,
+                MaxNumberOfMessages=min(10, expected - len(messages)),
+                WaitTimeSeconds=1,
+                MessageSystemAttributeNames=["All"],
+            ).get("Messages", [])
+        assert len(messages) == expected, f"received {len(messages)} of {expected} messages"
+        return messages
+
+    def send_raw(self, body: str) -> None:
+        """Put a message on the task queue directly, as a misbehaving producer would."""
+        self.aws.sqs.send_message(QueueUrl=self.deployment.queue_url, MessageBody=body)
+
+    def event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return sqs_event(messages, self.deployment.queue_arn, REGION)
+
+    def invoke(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """Invoke the worker's lambda_handler with these messages as its SQS event."""
+        from worker.handler import lambda_handler
+
+        return lambda_handler(self.event(messages), LambdaContext())
+
+    def wait(self, execution_arn: str, timeout: float = 15) -> dict[str, Any]:
+        """The execution's description once it has stopped running."""
+        deadline = time.monotonic() + timeout
+        while True:
+            description = self.aws.sfn.describe_execution(executionArn=execution_arn)
+            if description["status"] != "RUNNING" or time.monotonic() > deadline:
+                return description
+            time.sleep(0.05)
+
+    def status(self, execution_arn: str) -> str:
+        return self.aws.sfn.describe_execution(executionArn=execution_arn)["status"]
+
+    def queue_depth(self, dlq: bool = False) -> int:
+        """Messages in the task queue (or the DLQ), visible or in flight."""
+        url = self.deployment.dlq_url if dlq else self.deployment.queue_url
+        attributes = self.aws.sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+
+@pytest.fixture
+def aws() -> Iterator[Aws]:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield Aws()
+
+
+@pytest.fixture
+def pattern(aws: Aws) -> Pattern:
+    """The pattern with the Terraform defaults."""
+    return aws.deploy()
+
+
+def failed_ids(response: dict[str, Any]) -> set[str]:
+    return {item["itemIdentifier"] for item in response["batchItemFailures"]}
+
+
+def with_receive_count(message: dict[str, Any], count: int) -> dict[str, Any]:
+    """The same message as SQS would deliver it on its `count`-th receive."""
+    attributes = {**message["Attributes"], "ApproximateReceiveCount": str(count)}
+    return {**message, "Attributes": attributes}

@@ -1,0 +1,261 @@
+"""The worker's handler against moto's SQS and Step Functions, one batch at a time.
+
+GIVEN executions waiting on their task tokens, WHEN the worker's lambda_handler gets their
+messages as an SQS event, THEN each execution ends as the contract says and the batch response
+lists exactly the records that must come back.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import failed_ids, with_receive_count
+from worker import callback, handler, work
+from worker.messages import MAX_CAUSE_CHARS, MAX_ERROR_CHARS, MAX_OUTPUT_BYTES, TaskError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.conftest import Pattern
+
+
+class CallbackSpy:
+    """Wraps the worker's Step Functions client: records each callback, can fail some."""
+
+    def __init__(self, client: Any, fail_with: str | None = None) -> None:
+        self.client = client
+        self.fail_with = fail_with
+        self.calls: list[tuple[str, dict[str, str]]] = []
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**params: str) -> Any:
+            self.calls.append((operation, params))
+            if self.fail_with:
+                error = {"Error": {"Code": self.fail_with, "Message": "injected"}}
+                raise ClientError(error, operation)
+            return getattr(self.client, operation)(**params)
+
+        return call
+
+    def operations(self) -> list[str]:
+        return [operation for operation, _ in self.calls]
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> CallbackSpy:
+    spy = CallbackSpy(callback.client())
+    monkeypatch.setattr(callback, "client", lambda: spy)
+    return spy
+
+
+def execution_of(message: dict[str, Any]) -> str:
+    """The execution a task message belongs to, or "malformed"."""
+    try:
+        return json.loads(message["Body"])["executionArn"]
+    except ValueError:
+        return "malformed"
+
+
+def emitted_metrics(output: str) -> dict[str, float]:
+    """Sum of each metric in the EMF lines Powertools printed."""
+    totals: dict[str, float] = {}
+    for line in output.splitlines():
+        if '"_aws"' not in line:
+            continue
+        blob = json.loads(line)
+        for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            name = definition["Name"]
+            totals[name] = totals.get(name, 0) + sum(
+                blob[name] if isinstance(blob[name], list) else [blob[name]]
+            )
+    return totals
+
+
+def test_a_full_batch_of_ten_is_answered_record_by_record(pattern: Pattern) -> None:
+    # GIVEN ten executions waiting for the worker
+    executions = [pattern.start({"orderId": f"order-{i}"}) for i in range(10)]
+    messages = pattern.receive(10)
+
+    # WHEN one invocation gets all ten records
+    response = pattern.invoke(messages)
+
+    # THEN nothing comes back and every execution succeeded with its own order in its output
+    assert response == {"batchItemFailures": []}
+    for i, execution in enumerate(executions):
+        result = pattern.wait(execution)
+        assert result["status"] == "SUCCEEDED"
+        assert json.loads(result["output"]) == {"orderId": f"order-{i}", "status": "ACCEPTED"}
+    assert pattern.queue_depth() == 10  # the event source mapping, not the handler, deletes
+
+
+def test_a_mixed_batch_gets_exactly_the_right_callbacks(
+    pattern: Pattern, spy: CallbackSpy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a good task, a task with invalid input, a task already answered, and a malformed message
+    good = pattern.start({"orderId": "order-good"})
+    invalid = pattern.start({"orderId": ""})
+    answered = pattern.start({"orderId": "order-answered"})
+    pattern.send_raw("this is not JSON")
+    messages = {execution_of(m): m for m in pattern.receive(4)}
+    stale_token = json.loads(messages[answered]["Body"])["taskToken"]
+    pattern.aws.sfn.send_task_success(taskToken=stale_token, output='{"by": "someone else"}')
+    pattern.wait(answered)
+    capsys.readouterr()
+
+    # WHEN they arrive in one batch
+    response = pattern.invoke(list(messages.values()))
+
+    # THEN only the malformed record comes back
+    assert failed_ids(response) == {messages["malformed"]["MessageId"]}
+    # AND the good task succeeded, the invalid one failed with a named error and cause,
+    # and the answered execution kept the answer it had
+    assert json.loads(pattern.wait(good)["output"])["orderId"] == "order-good"
+    assert pattern.wait(invalid)["status"] == "FAILED"
+    assert pattern.wait(invalid)["error"] == "InvalidTaskInput"
+    assert json.loads(pattern.wait(answered)["output"]) == {"by": "someone else"}
+    assert sorted(spy.operations()) == ["send_task_failure", "send_task_success", "send_task_success"]
+    failure = dict(spy.calls)["send_task_failure"]
+    assert failure["cause"] == "orderId must be a non-empty string"
+    # AND each outcome was counted once
+    assert emitted_metrics(capsys.readouterr().out) == {
+        "TaskSucceeded": 1,
+        "TaskFailed": 1,
+        "TokenNoLongerLive": 1,
+        "MessageMalformed": 1,
+    }
+
+
+def test_an_unexpected_error_retries_until_the_last_receive_then_fails_the_execution(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN work that crashes
+    def crash(task_input: Any, heartbeat: Any) -> dict[str, Any]:
+        raise ConnectionError("the order service is down")
+
+    monkeypatch.setattr(handler, "do_work", crash)
+    execution = pattern.start({"orderId": "order-1"})
+    (message,) = pattern.receive(1)
+    max_receives = pattern.deployment.settings.max_receive_count
+
+    # WHEN the record arrives before its last allowed receive
+    for count in range(1, max_receives):
+        response = pattern.invoke([with_receive_count(message, count)])
+        # THEN it comes back and the execution keeps waiting
+        assert failed_ids(response) == {message["MessageId"]}
+        assert pattern.status(execution) == "RUNNING"
+
+    # WHEN it arrives on its last allowed receive
+    response = pattern.invoke([with_receive_count(message, max_receives)])
+
+    # THEN it is done, and the execution fails now instead of waiting out its timeout
+    assert response == {"batchItemFailures": []}
+    result = pattern.wait(execution)
+    assert (result["status"], result["error"]) == ("FAILED", "WorkerFailed")
+
+
+@pytest.mark.parametrize(
+    ("result", "error"),
+    [
+        ({"orderId": "o", "blob": "x" * MAX_OUTPUT_BYTES}, "TaskOutputTooLarge"),
+        ({"orderId": "o", "when": object()}, "InvalidTaskOutput"),
+        ({"orderId": "o", "ratio": float("nan")}, "InvalidTaskOutput"),
+    ],
+    ids=["too-large", "not-serialisable", "nan"],
+)
+def test_a_result_step_functions_would_refuse_fails_the_execution_with_a_named_error(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, result: Any, error: str
+) -> None:
+    monkeypatch.setattr(handler, "do_work", lambda task_input, heartbeat: result)
+    execution = pattern.start({"orderId": "o"})
+
+    response = pattern.invoke(pattern.receive(1))
+
+    assert response == {"batchItemFailures": []}
+    outcome = pattern.wait(execution)
+    assert (outcome["status"], outcome["error"]) == ("FAILED", error)
+
+
+def test_error_and_cause_are_cut_to_the_api_limits(
+    pattern: Pattern, spy: CallbackSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def reject(task_input: Any, heartbeat: Any) -> dict[str, Any]:
+        raise TaskError("E" * 1_000, "c" * 100_000)
+
+    monkeypatch.setattr(handler, "do_work", reject)
+    execution = pattern.start({"orderId": "o"})
+
+    pattern.invoke(pattern.receive(1))
+
+    (operation, params) = spy.calls[0]
+    assert operation == "send_task_failure"
+    assert (len(params["error"]), len(params["cause"])) == (MAX_ERROR_CHARS, MAX_CAUSE_CHARS)
+    assert pattern.wait(execution)["error"] == "E" * MAX_ERROR_CHARS
+
+
+def test_a_callback_that_keeps_failing_brings_the_record_back_unanswered(
+    pattern: Pattern, spy: CallbackSpy
+) -> None:
+    # GIVEN Step Functions throttles every callback, even after botocore's retries
+    spy.fail_with = "ThrottlingException"
+    execution = pattern.start({"orderId": "order-1"})
+    (message,) = pattern.receive(1)
+
+    # WHEN the record is handled
+    response = pattern.invoke([message])
+
+    # THEN it comes back and the execution still waits
+    assert failed_ids(response) == {message["MessageId"]}
+    assert pattern.status(execution) == "RUNNING"
+
+    # WHEN it comes back after Step Functions recovers THEN it is answered once
+    spy.fail_with = None
+    assert pattern.invoke([with_receive_count(message, 2)]) == {"batchItemFailures": []}
+    assert pattern.wait(execution)["status"] == "SUCCEEDED"
+    assert spy.operations() == ["send_task_success", "send_task_success"]
+
+
+@pytest.fixture
+def worker_logs() -> Iterator[io.StringIO]:
+    """Every line the worker logs, at DEBUG, as Lambda would write them to CloudWatch."""
+    stream = io.StringIO()
+    log_handler = handler.logger.registered_handler
+    previous = log_handler.setStream(stream)
+    handler.logger.setLevel("DEBUG")
+    yield stream
+    handler.logger.setLevel("INFO")
+    log_handler.setStream(previous)
+
+
+def test_no_log_line_holds_a_task_token(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, worker_logs: io.StringIO
+) -> None:
+    # GIVEN every outcome in one run: success, task error, stale token, retry, malformed
+    executions = [pattern.start({"orderId": order}) for order in ("ok", "", "stale", "crash")]
+    messages = pattern.receive(4)
+    tokens = [json.loads(m["Body"])["taskToken"] for m in messages]
+    stale = next(m for m in messages if '"stale"' in m["Body"])
+    pattern.aws.sfn.send_task_success(taskToken=json.loads(stale["Body"])["taskToken"], output="{}")
+    pattern.send_raw(json.dumps({"taskToken": 42, "input": {}}))
+    messages += pattern.receive(1)
+    real_work = work.do_work
+
+    def crash_on_demand(task_input: Any, heartbeat: Any) -> dict[str, Any]:
+        if task_input.get("orderId") == "crash":
+            raise RuntimeError("crashed")
+        return real_work(task_input, heartbeat)
+
+    monkeypatch.setattr(handler, "do_work", crash_on_demand)
+
+    # WHEN the worker handles them
+    response = pattern.invoke(messages)
+
+    # THEN the logs say what happened, naming the executions, and no token appears
+    logs = worker_logs.getvalue()
+    assert len(failed_ids(response)) == 2
+    assert all(execution in logs for execution in executions)
+    assert not [token for token in tokens if token in logs]

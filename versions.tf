@@ -1,0 +1,26 @@
+terraform {
+  # 1.9 is the first release whose variable validations may refer to other variables.
+  required_version = ">= 1.9.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.0"
+    }
+    archive = {
+      source  = "hashicorp/archive"
+      version = "~> 2.7"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }
+  }
+}
+
+# The region and credentials come from the environment (AWS_REGION, AWS_PROFILE, ...).
+provider "aws" {
+  default_tags {
+    tags = var.tags
+  }
+}
