@@ -118,7 +118,11 @@ def test_a_mixed_batch_gets_exactly_the_right_callbacks(
     assert pattern.wait(invalid)["status"] == "FAILED"
     assert pattern.wait(invalid)["error"] == "InvalidTaskInput"
     assert json.loads(pattern.wait(answered)["output"]) == {"by": "someone else"}
-    assert sorted(spy.operations()) == ["send_task_failure", "send_task_success", "send_task_success"]
+    assert sorted(spy.operations()) == [
+        "send_task_failure",
+        "send_task_success",
+        "send_task_success",
+    ]
     failure = dict(spy.calls)["send_task_failure"]
     assert failure["cause"] == "orderId must be a non-empty string"
     # AND each outcome was counted once

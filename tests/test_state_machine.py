@@ -1,0 +1,78 @@
+"""The real state machine file, rendered as templatefile() renders it, executed by moto's ASL
+interpreter, with the worker's real handler answering from the queue."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from emulator.event_source import EventSourceMapping
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.conftest import Aws, Pattern
+
+
+@pytest.fixture
+def worker(pattern: Pattern) -> Iterator[EventSourceMapping]:
+    """The worker consuming the pattern's queue, as the event source mapping runs it."""
+    from worker.handler import lambda_handler
+
+    with EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler) as mapping:
+        yield mapping
+
+
+def test_an_order_succeeds_with_the_workers_result_as_output(
+    pattern: Pattern, worker: EventSourceMapping
+) -> None:
+    execution = pattern.start({"orderId": "order-42", "items": 3})
+
+    result = pattern.wait(execution)
+
+    assert result["status"] == "SUCCEEDED"
+    assert json.loads(result["output"]) == {"orderId": "order-42", "status": "ACCEPTED"}
+    assert pattern.queue_depth() == 0
+
+
+@pytest.mark.parametrize(
+    "execution_input",
+    [{"orderId": ""}, {"orderId": 7}, {"item": "no order"}, ["order-1"], "order-1"],
+    ids=["empty", "number", "missing", "array", "string"],
+)
+def test_invalid_input_fails_the_execution_with_invalid_task_input(
+    pattern: Pattern, worker: EventSourceMapping, execution_input: object
+) -> None:
+    execution = pattern.start(execution_input)
+
+    result = pattern.wait(execution)
+
+    assert (result["status"], result["error"]) == ("FAILED", "InvalidTaskInput")
+    assert pattern.queue_depth() == 0
+    assert pattern.queue_depth(dlq=True) == 0
+
+
+def test_no_callback_in_time_fails_the_execution_with_callback_timed_out(aws: Aws) -> None:
+    # GIVEN a short task timeout and no worker running
+    pattern = aws.deploy(task_timeout_seconds=1)
+
+    execution = pattern.start({"orderId": "order-1"})
+
+    result = pattern.wait(execution)
+    assert (result["status"], result["error"]) == ("FAILED", "CallbackTimedOut")
+    assert "did not call back" in result["cause"]
+    # AND the task message is still there for a worker that comes back to find stale
+    assert pattern.queue_depth() == 1
+
+
+def test_the_message_carries_token_execution_and_input(pattern: Pattern) -> None:
+    execution = pattern.start({"orderId": "order-1", "note": "ünïcödé"})
+
+    (message,) = pattern.receive(1)
+
+    body = json.loads(message["Body"])
+    assert set(body) == {"taskToken", "executionArn", "input"}
+    assert body["executionArn"] == execution
+    assert body["input"] == {"orderId": "order-1", "note": "ünïcödé"}
