@@ -8,7 +8,10 @@ A handler that raises fails its whole batch.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
+import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -19,9 +22,23 @@ if TYPE_CHECKING:
 
     from botocore.client import BaseClient
 
-    from emulator.pattern import Deployment
+    from emulator.pattern import Deployment, Settings
 
 LOG = logging.getLogger(__name__)
+
+
+def load_worker(settings: Settings, region: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Import the worker's lambda_handler from src/ with the environment it has in Lambda: the
+    region, credentials (moto's dummies unless set) and the variables main.tf gives it."""
+    from emulator.pattern import worker_environment
+    from emulator.terraform import ROOT
+
+    os.environ.update(worker_environment(settings), AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(key, "testing")
+    if str(ROOT / "src") not in sys.path:
+        sys.path.insert(0, str(ROOT / "src"))
+    return importlib.import_module("worker.handler").lambda_handler
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""`make demo`: the pattern end to end on moto, the three outcomes an execution can have."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from moto import mock_aws
+
+from emulator.console import WORKER_LOG, history, shorten, table, worker_output
+from emulator.event_source import EventSourceMapping, load_worker
+from emulator.pattern import Deployment, Settings, deploy
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+REGION = "us-east-1"
+DEMO_TASK_TIMEOUT_SECONDS = 3  # the Terraform default is 300; nobody waits that long in a demo
+
+
+@dataclass(frozen=True)
+class Scenario:
+    title: str
+    execution_input: Any
+    worker_running: bool
+    expected: tuple[str, str | None]  # (status, error)
+
+
+SCENARIOS = [
+    Scenario("a valid order", {"orderId": "order-1"}, True, ("SUCCEEDED", None)),
+    Scenario("an order without orderId", {"item": "book"}, True, ("FAILED", "InvalidTaskInput")),
+    Scenario(
+        "the worker is stopped", {"orderId": "order-3"}, False, ("FAILED", "CallbackTimedOut")
+    ),
+]
+
+
+def run_demo(show_logs: bool = False) -> int:
+    with (
+        worker_output(show_logs) as screen,
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+    ):
+        sqs = boto3.client("sqs", region_name=REGION)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        settings = Settings.from_terraform(task_timeout_seconds=DEMO_TASK_TIMEOUT_SECONDS)
+        deployment = deploy(sqs, sfn, settings)
+        mapping = EventSourceMapping(sqs, deployment, load_worker(settings, REGION))
+
+        def say(text: str = "") -> None:
+            print(text, file=screen, flush=True)
+
+        say("Step Functions task-token callback through SQS, on the embedded emulator (moto)")
+        say(f"  state machine  {deployment.state_machine_arn}")
+        say(
+            f"  task queue     visibility {settings.visibility_timeout_seconds} s, "
+            f"DLQ after {settings.max_receive_count} receives, batch size {settings.batch_size}"
+        )
+        say(f"  task timeout   {settings.task_timeout_seconds} s (Terraform default: 300 s)")
+        say()
+
+        rows, failures = [], 0
+        for number, scenario in enumerate(SCENARIOS, 1):
+            if scenario.worker_running:
+                mapping.start()
+            else:
+                mapping.stop()
+            say(f"{number}. {scenario.title}: starting an execution ...")
+            name = f"demo-{number}"
+            result, seconds = execute(sfn, deployment, name, scenario.execution_input)
+            outcome = (result["status"], result.get("error"))
+            ok = outcome == scenario.expected
+            failures += not ok
+            rows.append(
+                [
+                    str(number),
+                    scenario.title,
+                    json.dumps(scenario.execution_input),
+                    result["status"],
+                    describe(result),
+                    f"{seconds:.1f} s",
+                    "yes" if ok else f"NO, expected {scenario.expected}",
+                ]
+            )
+        say()
+        say(
+            table(
+                rows, ["#", "scenario", "input", "status", "error or output", "took", "as expected"]
+            )
+        )
+
+        mapping.start()  # the worker comes back and finds the timed-out task's message stale
+        drained = wait_for_empty_queue(sqs, deployment)
+        mapping.stop()
+        say()
+        say(
+            "The worker restarted: the timed-out execution's message was "
+            + ("consumed as stale, the queue is empty." if drained else "NOT consumed.")
+        )
+        failures += not drained
+
+        say()
+        say("Event history of demo-2 (InvalidTaskInput):")
+        events = sfn.get_execution_history(executionArn=execution_arn(deployment, "demo-2"))
+        say(history(events["events"]))
+        say()
+        if not show_logs:
+            say(f"The worker's JSON logs are in {WORKER_LOG.relative_to(WORKER_LOG.parents[1])}")
+            say("(python -m emulator demo --logs shows them as they happen).")
+        say(
+            "All outcomes as expected."
+            if not failures
+            else f"{failures} outcome(s) NOT as expected."
+        )
+    return 1 if failures else 0
+
+
+def execute(
+    sfn: BaseClient, deployment: Deployment, name: str, execution_input: Any
+) -> tuple[dict[str, Any], float]:
+    """Start an execution, wait for it to stop; its description and how long it took."""
+    started = time.monotonic()
+    arn = sfn.start_execution(
+        stateMachineArn=deployment.state_machine_arn, name=name, input=json.dumps(execution_input)
+    )["executionArn"]
+    deadline = started + deployment.settings.task_timeout_seconds + 30
+    while (result := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return result, time.monotonic() - started
+
+
+def execution_arn(deployment: Deployment, name: str) -> str:
+    return deployment.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+def describe(result: dict[str, Any]) -> str:
+    if result["status"] == "SUCCEEDED":
+        return shorten(result.get("output", ""), 60)
+    cause = result.get("cause")
+    return result.get("error", "") + (f": {shorten(cause, 50)}" if cause else "")
+
+
+def wait_for_empty_queue(sqs: BaseClient, deployment: Deployment, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=deployment.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        if not any(int(value) for value in attributes.values()):
+            return True
+        time.sleep(0.1)
+    return False
