@@ -20,6 +20,7 @@ def worker_output(show_logs: bool) -> Iterator[TextIO]:
     """Send what the worker prints (Powertools' JSON logs and metrics) to stderr or to
     build/emulator-worker.log; yield the stream for the emulator's own output."""
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # the ASL interpreter logs every Fail
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
     screen = sys.stdout
     if show_logs:
         sink: TextIO = sys.stderr

@@ -1,0 +1,228 @@
+"""The emulator end to end: the Terraform values, the event source mapping's redrive,
+heartbeats, a crowd of executions, `make demo` and `make serve` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from emulator.event_source import EventSourceMapping
+from emulator.pattern import Settings
+from emulator.terraform import ROOT, variable_defaults, visibility_timeout_factor
+from worker import handler
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tests.conftest import Aws, Pattern
+
+
+def running_worker(pattern: Pattern) -> EventSourceMapping:
+    """The worker's real handler, fed by the emulated event source mapping."""
+    from worker.handler import lambda_handler
+
+    return EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler)
+
+
+def test_the_emulator_deploys_with_the_terraform_defaults() -> None:
+    defaults = variable_defaults()
+
+    settings = Settings.from_terraform()
+
+    assert settings.task_timeout_seconds == defaults["task_timeout_seconds"]
+    assert settings.heartbeat_seconds == defaults["heartbeat_seconds"]
+    assert settings.max_receive_count == defaults["max_receive_count"]
+    assert settings.batch_size == defaults["batch_size"]
+    assert settings.message_retention_seconds == defaults["message_retention_seconds"]
+    assert settings.visibility_timeout_seconds == 6 * defaults["worker_timeout_seconds"]
+    assert visibility_timeout_factor() == 6
+
+
+def test_the_deployed_queue_has_the_terraform_redrive_and_visibility(pattern: Pattern) -> None:
+    attributes = pattern.aws.sqs.get_queue_attributes(
+        QueueUrl=pattern.deployment.queue_url, AttributeNames=["All"]
+    )["Attributes"]
+    settings = pattern.deployment.settings
+    assert int(attributes["VisibilityTimeout"]) == settings.visibility_timeout_seconds
+    assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == settings.max_receive_count
+
+
+def test_a_poison_message_reaches_the_dlq_after_the_configured_receives(aws: Aws) -> None:
+    # GIVEN a 1-second visibility timeout, so that a failed record comes back quickly
+    pattern = aws.deploy(visibility_timeout_seconds=1)
+    pattern.send_raw('{"no": "token"}')
+
+    # WHEN the worker keeps failing it
+    with running_worker(pattern) as worker:
+        deadline = time.monotonic() + 20
+        while pattern.queue_depth(dlq=True) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    # THEN it was handed to the worker max_receive_count times and now sits in the DLQ
+    assert pattern.queue_depth(dlq=True) == 1
+    assert pattern.queue_depth() == 0
+    assert worker.stats.failed_records == pattern.deployment.settings.max_receive_count
+
+
+def test_heartbeats_keep_a_long_task_alive_past_heartbeat_seconds(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN HeartbeatSeconds of 1 and work that takes 3 s, heartbeating every 0.3 s
+    pattern = aws.deploy(task_timeout_seconds=10, heartbeat_seconds=1)
+
+    def long_work(task_input: Any, heartbeat: Callable[[], None]) -> dict[str, Any]:
+        for _ in range(10):
+            time.sleep(0.3)
+            heartbeat()
+        return {"orderId": task_input["orderId"], "status": "ACCEPTED"}
+
+    monkeypatch.setattr(handler, "do_work", long_work)
+    with running_worker(pattern):
+        result = pattern.wait(pattern.start({"orderId": "slow"}), timeout=20)
+
+    assert result["status"] == "SUCCEEDED"
+
+
+def test_a_task_that_stops_heartbeating_ends_as_callback_timed_out(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pattern = aws.deploy(task_timeout_seconds=10, heartbeat_seconds=1)
+
+    def silent_work(task_input: Any, heartbeat: Callable[[], None]) -> dict[str, Any]:
+        time.sleep(2.5)
+        return {"orderId": task_input["orderId"]}
+
+    monkeypatch.setattr(handler, "do_work", silent_work)
+    with running_worker(pattern):
+        result = pattern.wait(pattern.start({"orderId": "silent"}), timeout=20)
+
+    assert (result["status"], result["error"]) == ("FAILED", "CallbackTimedOut")
+
+
+def test_fifty_concurrent_executions_all_reach_the_right_terminal_state(pattern: Pattern) -> None:
+    inputs = [{"orderId": f"order-{i}"} if i % 5 else {"orderId": ""} for i in range(50)]
+
+    with running_worker(pattern):
+        executions = [pattern.start(execution_input) for execution_input in inputs]
+        results = [pattern.wait(execution, timeout=60) for execution in executions]
+
+    for execution_input, result in zip(inputs, results, strict=True):
+        if execution_input["orderId"]:
+            assert result["status"] == "SUCCEEDED"
+            assert json.loads(result["output"])["orderId"] == execution_input["orderId"]
+        else:
+            assert (result["status"], result["error"]) == ("FAILED", "InvalidTaskInput")
+    assert pattern.queue_depth() == 0
+    assert pattern.queue_depth(dlq=True) == 0
+
+
+def emulator_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "emulator", *args]
+
+
+def test_make_demo_shows_the_three_outcomes_and_exits_zero() -> None:
+    run = subprocess.run(
+        emulator_command("demo"), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = [
+        line.split() for line in run.stdout.splitlines() if line.strip()[:2] in {"1 ", "2 ", "3 "}
+    ]
+    statuses = [next(word for word in row if word in {"SUCCEEDED", "FAILED"}) for row in rows]
+    assert statuses == ["SUCCEEDED", "FAILED", "FAILED"]
+    assert "InvalidTaskInput" in rows[1]
+    assert any(word.startswith("CallbackTimedOut") for word in rows[2])
+    assert "All outcomes as expected." in run.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[subprocess.Popen[str], int, str]]:
+    """`make serve` on a free port, started as a user starts it; yields once it is ready."""
+    port = free_port()
+    process = subprocess.Popen(
+        emulator_command("serve", "--port", str(port)),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")},
+    )
+    arn = ""
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while not arn and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.strip().startswith("state machine"):
+            arn = line.split()[-1]
+    try:
+        assert arn, process.stderr.read() if process.stderr else ""
+        yield process, port, arn
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_make_serve_answers_a_plain_boto3_client_and_stops_cleanly(
+    served: tuple[subprocess.Popen[str], int, str],
+) -> None:
+    process, port, arn = served
+    sfn = boto3.client(
+        "stepfunctions",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="anything",
+        aws_secret_access_key="anything",
+    )
+
+    good = sfn.start_execution(stateMachineArn=arn, name="good", input='{"orderId": "o-1"}')
+    bad = sfn.start_execution(stateMachineArn=arn, name="bad", input='{"orderId": ""}')
+    results = {}
+    for name, execution in (("good", good), ("bad", bad)):
+        deadline = time.monotonic() + 30
+        while (d := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == (
+            "RUNNING"
+        ) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        results[name] = d
+
+    assert results["good"]["status"] == "SUCCEEDED"
+    assert json.loads(results["good"]["output"]) == {"orderId": "o-1", "status": "ACCEPTED"}
+    assert (results["bad"]["status"], results["bad"]["error"]) == ("FAILED", "InvalidTaskInput")
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
+
+
+def test_make_serve_on_a_port_in_use_says_so_and_exits_non_zero() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        run = subprocess.run(
+            emulator_command("serve", "--port", str(port)),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert run.returncode == 2
+    assert f"Port {port} on 127.0.0.1 is already in use" in run.stderr
