@@ -99,7 +99,7 @@ class Pattern:
         return lambda_handler(self.event(messages), LambdaContext())
 
     def wait(self, execution_arn: str, timeout: float = 15) -> dict[str, Any]:
-        """The execution's description once it has stopped running."""
+        """The execution's description once it has stopped running (or after `timeout`)."""
         deadline = time.monotonic() + timeout
         while True:
             description = self.aws.sfn.describe_execution(executionArn=execution_arn)

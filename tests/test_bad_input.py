@@ -1,0 +1,130 @@
+"""Bad input, case by case: each arrives in a batch beside a good record, gets its own named
+outcome, and costs the good record nothing.
+
+| case                               | outcome                                            |
+| ---------------------------------- | -------------------------------------------------- |
+| body not JSON                      | MessageMalformed: retried, then DLQ                |
+| JSON that is not an object         | MessageMalformed                                   |
+| taskToken missing / empty / number | MessageMalformed                                   |
+| taskToken over 2,048 characters    | MessageMalformed                                   |
+| a token never issued               | TokenNoLongerLive: done                            |
+| a token of a finished execution    | TokenNoLongerLive: done, the execution unchanged   |
+| input that is not an object        | execution FAILED, InvalidTaskInput                 |
+| orderId missing / empty            | execution FAILED, InvalidTaskInput                 |
+| a result over 256 KiB              | execution FAILED, TaskOutputTooLarge               |
+| a result that is not JSON          | execution FAILED, InvalidTaskOutput                |
+| unicode input                      | execution SUCCEEDED, the text intact               |
+| input near 256 KiB                 | execution SUCCEEDED                                |
+| SQS attributes missing             | execution SUCCEEDED                                |
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.conftest import failed_ids
+from worker import handler, work
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.conftest import Pattern
+
+RETRIED, DONE = "retried", "done"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    execution_input: Any = None  # an execution is started with this input, unless `body` is set
+    body: str | None = None  # a raw message body put on the queue instead
+    result: Any = None  # what the work returns instead of the sample's result
+    strip_attributes: bool = False
+    answer_first: bool = False  # the execution is answered before the worker sees its message
+    record: str = DONE
+    status: str | None = None
+    error: str | None = None
+
+
+BIG_ORDER_ID = "o" * 250_000
+CASES = [
+    Case("body-not-json", body="{not json", record=RETRIED),
+    Case("json-array", body='["taskToken"]', record=RETRIED),
+    Case("token-missing", body='{"input": {"orderId": "o"}}', record=RETRIED),
+    Case("token-empty", body='{"taskToken": "", "input": {}}', record=RETRIED),
+    Case("token-not-a-string", body='{"taskToken": 12345, "input": {}}', record=RETRIED),
+    Case("token-too-long", body=json.dumps({"taskToken": "t" * 2049}), record=RETRIED),
+    Case("token-never-issued", body='{"taskToken": "never-issued", "input": {"orderId": "o"}}'),
+    Case("token-of-finished-execution", {"orderId": "o"}, answer_first=True, status="SUCCEEDED"),
+    Case("input-not-an-object", "order-1", status="FAILED", error="InvalidTaskInput"),
+    Case("order-id-missing", {"order": "o"}, status="FAILED", error="InvalidTaskInput"),
+    Case("order-id-empty", {"orderId": "  "}, status="FAILED", error="InvalidTaskInput"),
+    Case(
+        "result-too-large",
+        {"orderId": "o"},
+        result={"blob": "x" * 262_145},
+        status="FAILED",
+        error="TaskOutputTooLarge",
+    ),
+    Case(
+        "result-not-json",
+        {"orderId": "o"},
+        result={"orderId": {1, 2}},
+        status="FAILED",
+        error="InvalidTaskOutput",
+    ),
+    Case("unicode-input", {"orderId": "注文-ß-🚚"}, status="SUCCEEDED"),
+    Case("input-near-256-kib", {"orderId": BIG_ORDER_ID}, status="SUCCEEDED"),
+    Case("attributes-missing", {"orderId": "o"}, strip_attributes=True, status="SUCCEEDED"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_bad_input_gets_its_named_outcome_and_spares_the_rest_of_the_batch(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, case: Case
+) -> None:
+    # GIVEN a good task and the case, in one batch
+    good = pattern.start({"orderId": "good"}, name="good")
+    execution = None
+    if case.body is not None:
+        pattern.send_raw(case.body)
+    else:
+        execution = pattern.start(case.execution_input, name="case")
+    messages = pattern.receive(2)
+    (bad,) = [m for m in messages if '"good"' not in m["Body"]]
+    if case.answer_first:
+        token = json.loads(bad["Body"])["taskToken"]
+        pattern.aws.sfn.send_task_success(taskToken=token, output='{"first": true}')
+        pattern.wait(execution)
+    if case.strip_attributes:
+        bad.pop("Attributes")
+    if case.result is not None:
+        monkeypatch.setattr(handler, "do_work", returning(case.result))
+
+    # WHEN the worker handles the batch
+    response = pattern.invoke(messages)
+
+    # THEN the case's record comes back only if it must, and its execution ends as the case says
+    assert failed_ids(response) == ({bad["MessageId"]} if case.record == RETRIED else set())
+    if execution is not None:
+        result = pattern.wait(execution)
+        assert (result["status"], result.get("error")) == (case.status, case.error)
+        if case.status == "SUCCEEDED" and not case.answer_first:
+            assert json.loads(result["output"])["orderId"] == case.execution_input["orderId"]
+        if case.answer_first:
+            assert json.loads(result["output"]) == {"first": True}
+    # AND the good record's execution succeeded regardless
+    assert pattern.wait(good)["status"] == "SUCCEEDED"
+
+
+def returning(result: Any) -> Callable[[Any, Any], Any]:
+    """Work that returns `result` for the case, and the sample's result for the good record."""
+
+    def do_work(task_input: Any, heartbeat: Any) -> Any:
+        return work.do_work(task_input, heartbeat) if task_input == {"orderId": "good"} else result
+
+    return do_work

@@ -1,0 +1,181 @@
+"""Faults a production deployment meets: throttling and 5xx on the callback, a worker that crashes
+mid-batch, a worker down for longer than TimeoutSeconds. Every execution is accounted for."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto.core.models import botocore_stubber
+
+from emulator.event_source import EventSourceMapping
+from tests.conftest import failed_ids, with_receive_count
+from worker import callback, handler, work
+
+if TYPE_CHECKING:
+    from tests.conftest import Aws, Pattern
+
+
+class _Body:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+
+class FaultInjector:
+    """Stands between the worker's Step Functions client and moto: answers the next `count`
+    requests with an error, passes the rest to moto; counts botocore's attempts and what moto got.
+    """
+
+    def __init__(self, status: int, code: str, count: int) -> None:
+        self.status, self.code, self.remaining = status, code, count
+        self.attempts = 0
+        self.delivered = 0
+
+    def __call__(self, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
+        self.attempts += 1
+        if self.remaining > 0:
+            self.remaining -= 1
+            body = json.dumps({"__type": self.code, "message": "injected"}).encode()
+            return AWSResponse(request.url, self.status, {}, _Body(body))
+        self.delivered += 1
+        return botocore_stubber(event_name, request, **kwargs)
+
+
+def inject(status: int, code: str, count: int) -> FaultInjector:
+    """botocore emits before-send to every handler, so moto's own handler is replaced on the
+    worker's client by the injector, which hands moto only the requests it lets through."""
+    injector = FaultInjector(status, code, count)
+    events = callback.client().meta.events
+    events.unregister("before-send", botocore_stubber)
+    events.register("before-send", injector)
+    return injector
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's standard retry mode, without its backoff sleeps."""
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda *_: 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(400, "ThrottlingException"), (500, "InternalFailure"), (503, "ServiceUnavailable")],
+)
+def test_a_passing_throttle_or_5xx_on_the_callback_is_retried_by_botocore(
+    pattern: Pattern, fast_retries: None, status: int, code: str
+) -> None:
+    # GIVEN Step Functions fails the first two attempts of the callback
+    execution = pattern.start({"orderId": "order-1"})
+    faults = inject(status, code, count=2)
+
+    # WHEN the worker answers
+    response = pattern.invoke(pattern.receive(1))
+
+    # THEN botocore's third attempt gets through, and the record is done
+    assert response == {"batchItemFailures": []}
+    assert (faults.attempts, faults.delivered) == (3, 1)
+    assert pattern.wait(execution)["status"] == "SUCCEEDED"
+
+
+def test_a_throttle_that_outlasts_the_retries_brings_the_record_back_to_be_answered_once(
+    pattern: Pattern, fast_retries: None
+) -> None:
+    execution = pattern.start({"orderId": "order-1"})
+    (message,) = pattern.receive(1)
+    faults = inject(400, "ThrottlingException", count=3)
+
+    first = pattern.invoke([message])
+    assert failed_ids(first) == {message["MessageId"]}
+    assert pattern.status(execution) == "RUNNING"
+
+    second = pattern.invoke([with_receive_count(message, 2)])
+    assert second == {"batchItemFailures": []}
+    assert pattern.wait(execution)["status"] == "SUCCEEDED"
+    assert faults.delivered == 1  # answered once
+
+
+def test_a_crash_mid_batch_brings_back_only_the_crashed_records(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN work that crashes for two orders of a batch of five
+    def crash_some(task_input: Any, heartbeat: Any) -> dict[str, Any]:
+        if task_input["orderId"] in {"order-1", "order-3"}:
+            raise MemoryError("the work ran out of memory")
+        return work.do_work(task_input, heartbeat)
+
+    monkeypatch.setattr(handler, "do_work", crash_some)
+    executions = {f"order-{i}": pattern.start({"orderId": f"order-{i}"}) for i in range(5)}
+    messages = pattern.receive(5)
+
+    response = pattern.invoke(messages)
+
+    crashed = {
+        m["MessageId"] for m in messages if '"order-1"' in m["Body"] or '"order-3"' in m["Body"]
+    }
+    assert failed_ids(response) == crashed
+    for order in ("order-0", "order-2", "order-4"):
+        assert pattern.wait(executions[order])["status"] == "SUCCEEDED"
+    for order in ("order-1", "order-3"):
+        assert pattern.status(executions[order]) == "RUNNING"  # waiting for the retry
+
+
+def test_a_task_that_always_crashes_is_failed_on_its_last_receive_not_left_to_time_out(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a 1-second visibility timeout and work that always crashes for one order
+    pattern = aws.deploy(visibility_timeout_seconds=1, task_timeout_seconds=60)
+
+    def crash_one(task_input: Any, heartbeat: Any) -> dict[str, Any]:
+        if task_input["orderId"] == "doomed":
+            raise RuntimeError("always fails")
+        return work.do_work(task_input, heartbeat)
+
+    monkeypatch.setattr(handler, "do_work", crash_one)
+    from worker.handler import lambda_handler
+
+    # WHEN the event source mapping keeps handing it to the worker
+    with EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler) as worker:
+        doomed = pattern.start({"orderId": "doomed"})
+        fine = pattern.start({"orderId": "fine"})
+        doomed_result = pattern.wait(doomed, timeout=30)
+
+    # THEN it failed with WorkerFailed after max_receive_count receives, long before its timeout
+    assert (doomed_result["status"], doomed_result["error"]) == ("FAILED", "WorkerFailed")
+    took = (doomed_result["stopDate"] - doomed_result["startDate"]).total_seconds()
+    assert took < pattern.deployment.settings.task_timeout_seconds
+    assert worker.stats.failed_records == pattern.deployment.settings.max_receive_count - 1
+    assert pattern.wait(fine)["status"] == "SUCCEEDED"
+    assert pattern.queue_depth() == 0
+    assert pattern.queue_depth(dlq=True) == 0
+
+
+def test_a_worker_down_longer_than_the_timeout_finds_stale_messages_and_retries_none(
+    aws: Aws,
+) -> None:
+    # GIVEN a 1-second task timeout and no worker
+    pattern = aws.deploy(task_timeout_seconds=1)
+    executions = [pattern.start({"orderId": f"order-{i}"}) for i in range(5)]
+
+    # WHEN the executions time out
+    results = [pattern.wait(execution) for execution in executions]
+    assert {(r["status"], r["error"]) for r in results} == {("FAILED", "CallbackTimedOut")}
+
+    # AND the worker comes back
+    from worker.handler import lambda_handler
+
+    with EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler) as worker:
+        deadline = time.monotonic() + 10
+        while pattern.queue_depth() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    # THEN it consumed the stale messages without error and without retries
+    assert pattern.queue_depth() == 0
+    assert pattern.queue_depth(dlq=True) == 0
+    assert (worker.stats.records, worker.stats.failed_records) == (5, 0)
+    assert [pattern.status(e) for e in executions] == ["FAILED"] * 5
