@@ -299,3 +299,14 @@ def test_example_pattern_json_follows_the_serverless_patterns_schema() -> None:
         "authors",
     ):
         assert pattern[key], key
+
+
+def test_no_iam_statement_grants_a_wildcard_action_and_star_resources_are_the_exceptions() -> None:
+    allowed_star = {"ActiveTracing", "DeliverExecutionLogs", "Tracing"}  # AWS accepts nothing else
+    for document in ("worker", "state_machine", "lambda_assume", "states_assume"):
+        for statement in policy_document(document)["statement"]:
+            if statement.get("effect", "Allow") != "Allow":
+                continue
+            assert not [a for a in statement["actions"] if "*" in a], statement
+            if "*" in statement.get("resources", []):
+                assert statement["sid"] in allowed_star

@@ -1,0 +1,206 @@
+"""`make soak`: executions through the emulator with invalid inputs, duplicate deliveries and
+poison messages; every execution must end as its input calls for, none by timing out."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from emulator.console import table, worker_output
+from emulator.event_source import EventSourceMapping, load_worker
+from emulator.pattern import Settings, deploy
+
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class SoakResult:
+    executions: int
+    seconds: float
+    succeeded: int
+    failed_invalid_input: int
+    other_endings: int
+    poison_sent: int
+    poison_in_dlq: int
+    duplicates_sent: int
+    duplicates_absorbed: int
+    live_successes: int
+    valid_inputs: int
+    slowest_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.executions / self.seconds
+
+    @property
+    def accounted_for(self) -> bool:
+        return (
+            self.succeeded == self.valid_inputs
+            and self.failed_invalid_input == self.executions - self.valid_inputs
+            and self.other_endings == 0
+            and self.poison_in_dlq == self.poison_sent
+            and self.duplicates_absorbed == self.duplicates_sent
+            and self.live_successes == self.valid_inputs
+        )
+
+
+def every(key: str, percent: int) -> bool:
+    """A stable pick of `percent` % of keys."""
+    return zlib.crc32(key.encode()) % 100 < percent
+
+
+def run_soak(
+    executions: int, invalid_pct: int = 10, duplicate_pct: int = 5, poison_pct: int = 2
+) -> SoakResult:
+    """Run the soak in a fresh moto; the worker's output is parsed for its metrics."""
+    worker_stdout = io.StringIO()
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        contextlib.redirect_stdout(worker_stdout),
+    ):
+        sqs = boto3.client("sqs", region_name=REGION)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        # A 1 s visibility timeout sends poison messages through their receives quickly.
+        settings = Settings.from_terraform(visibility_timeout_seconds=1, task_timeout_seconds=300)
+        deployment = deploy(sqs, sfn, settings)
+        handler = load_worker(settings, REGION)
+        duplicated: set[str] = set()
+
+        def at_least_once(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            """SQS delivers at least once: some task messages arrive again, a little later (moto
+            accepts a second callback made within moments of the first, where AWS refuses it)."""
+            for record in event["Records"]:
+                body = record["body"]
+                if '"taskToken"' in body and every(body, duplicate_pct) and body not in duplicated:
+                    duplicated.add(body)
+                    sqs.send_message(
+                        QueueUrl=deployment.queue_url, MessageBody=body, DelaySeconds=1
+                    )
+            return handler(event, context)
+
+        inputs = [
+            {"orderId": ""} if every(f"input-{i}", invalid_pct) else {"orderId": f"order-{i}"}
+            for i in range(executions)
+        ]
+        poison = [f'{{"poison": {i}}}' for i in range(executions * poison_pct // 100)]
+        started = time.monotonic()
+        with EventSourceMapping(sqs, deployment, at_least_once, wait_seconds=1):
+            arns = [
+                sfn.start_execution(
+                    stateMachineArn=deployment.state_machine_arn,
+                    name=f"soak-{i}",
+                    input=json.dumps(execution_input),
+                )["executionArn"]
+                for i, execution_input in enumerate(inputs)
+            ]
+            for body in poison:
+                sqs.send_message(QueueUrl=deployment.queue_url, MessageBody=body)
+            results = wait_all(sfn, arns, timeout=settings.task_timeout_seconds)
+            wait_for_dlq(sqs, deployment.dlq_url, len(poison), timeout=60)
+            seconds = time.monotonic() - started
+            drain(sqs, deployment.queue_url, timeout=30)
+        dlq = queue_depth(sqs, deployment.dlq_url)
+
+    metrics = worker_metrics(worker_stdout.getvalue())
+    valid = sum(1 for execution_input in inputs if execution_input["orderId"])
+    endings = [(r["status"], r.get("error")) for r in results]
+    return SoakResult(
+        executions=executions,
+        seconds=seconds,
+        succeeded=endings.count(("SUCCEEDED", None)),
+        failed_invalid_input=endings.count(("FAILED", "InvalidTaskInput")),
+        other_endings=len(endings)
+        - endings.count(("SUCCEEDED", None))
+        - endings.count(("FAILED", "InvalidTaskInput")),
+        poison_sent=len(poison),
+        poison_in_dlq=dlq,
+        duplicates_sent=len(duplicated),
+        # moto accepts a late SendTaskFailure on a finished execution's token (AWS answers
+        # TaskTimedOut): a duplicate of an invalid task shows as an extra TaskFailed there.
+        duplicates_absorbed=int(metrics.get("TokenNoLongerLive", 0))
+        + max(0, int(metrics.get("TaskFailed", 0)) - (executions - valid)),
+        live_successes=int(metrics.get("TaskSucceeded", 0)),
+        valid_inputs=valid,
+        slowest_seconds=max((r["stopDate"] - r["startDate"]).total_seconds() for r in results),
+    )
+
+
+def wait_all(sfn: Any, arns: list[str], timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    results: dict[str, dict[str, Any]] = {}
+    while len(results) < len(arns) and time.monotonic() < deadline:
+        for arn in arns:
+            if arn not in results:
+                description = sfn.describe_execution(executionArn=arn)
+                if description["status"] != "RUNNING":
+                    results[arn] = description
+        time.sleep(0.2)
+    return [results.get(arn) or sfn.describe_execution(executionArn=arn) for arn in arns]
+
+
+def queue_depth(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
+def wait_for_dlq(sqs: Any, url: str, expected: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while queue_depth(sqs, url) < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def drain(sqs: Any, url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while queue_depth(sqs, url) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def worker_metrics(output: str) -> dict[str, float]:
+    """Totals of the EMF metrics the worker printed (what CloudWatch would count)."""
+    totals: dict[str, float] = {}
+    for line in output.splitlines():
+        if line.startswith('{"_aws"'):
+            blob = json.loads(line)
+            for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                values = blob[definition["Name"]]
+                total = sum(values) if isinstance(values, list) else values
+                totals[definition["Name"]] = totals.get(definition["Name"], 0) + total
+    return totals
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m emulator.soak")
+    parser.add_argument("--executions", type=int, default=1000)
+    args = parser.parse_args()
+    with worker_output(show_logs=False) as screen:
+        print(
+            f"Soak: {args.executions} executions, 10% invalid, 5% duplicated, 2% poison ...",
+            file=screen,
+            flush=True,
+        )
+        result = run_soak(args.executions)
+        rows = [[key, str(value)] for key, value in asdict(result).items()]
+        rows.insert(2, ["executions per second", f"{result.per_second:.1f}"])
+        print(table(rows, ["figure", "value"]), file=screen)
+        print(
+            "Every execution accounted for." if result.accounted_for else "NOT all accounted for.",
+            file=screen,
+        )
+    return 0 if result.accounted_for else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
