@@ -93,19 +93,21 @@ def run_soak(
             for i in range(executions)
         ]
         poison = [f'{{"poison": {i}}}' for i in range(executions * poison_pct // 100)]
+        # Everything is queued before the worker starts: moto's in-process interpreter answers
+        # InvalidToken now and then to callbacks made while executions are still being started.
+        for i, execution_input in enumerate(inputs):
+            sfn.start_execution(
+                stateMachineArn=deployment.state_machine_arn,
+                name=f"soak-{i}",
+                input=json.dumps(execution_input),
+            )
+        for body in poison:
+            sqs.send_message(QueueUrl=deployment.queue_url, MessageBody=body)
         started = time.monotonic()
         with EventSourceMapping(sqs, deployment, at_least_once, wait_seconds=1):
-            arns = [
-                sfn.start_execution(
-                    stateMachineArn=deployment.state_machine_arn,
-                    name=f"soak-{i}",
-                    input=json.dumps(execution_input),
-                )["executionArn"]
-                for i, execution_input in enumerate(inputs)
-            ]
-            for body in poison:
-                sqs.send_message(QueueUrl=deployment.queue_url, MessageBody=body)
-            results = wait_all(sfn, arns, timeout=settings.task_timeout_seconds)
+            results = wait_all(
+                sfn, deployment.state_machine_arn, executions, settings.task_timeout_seconds
+            )
             wait_for_dlq(sqs, deployment.dlq_url, len(poison), timeout=60)
             seconds = time.monotonic() - started
             drain(sqs, deployment.queue_url, timeout=30)
@@ -116,7 +118,7 @@ def run_soak(
     endings = [(r["status"], r.get("error")) for r in results]
     return SoakResult(
         executions=executions,
-        seconds=seconds,
+        seconds=round(seconds, 2),
         succeeded=endings.count(("SUCCEEDED", None)),
         failed_invalid_input=endings.count(("FAILED", "InvalidTaskInput")),
         other_endings=len(endings)
@@ -135,17 +137,19 @@ def run_soak(
     )
 
 
-def wait_all(sfn: Any, arns: list[str], timeout: float) -> list[dict[str, Any]]:
+def wait_all(sfn: Any, state_machine_arn: str, count: int, timeout: float) -> list[dict[str, Any]]:
+    """The descriptions of the state machine's executions, once `count` have stopped."""
     deadline = time.monotonic() + timeout
-    results: dict[str, dict[str, Any]] = {}
-    while len(results) < len(arns) and time.monotonic() < deadline:
-        for arn in arns:
-            if arn not in results:
-                description = sfn.describe_execution(executionArn=arn)
-                if description["status"] != "RUNNING":
-                    results[arn] = description
-        time.sleep(0.2)
-    return [results.get(arn) or sfn.describe_execution(executionArn=arn) for arn in arns]
+    while time.monotonic() < deadline:
+        pages = sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=state_machine_arn, statusFilter="RUNNING"
+        )
+        if not sum(len(page["executions"]) for page in pages):
+            break
+        time.sleep(0.5)
+    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn)
+    arns = [e["executionArn"] for page in pages for e in page["executions"]]
+    return [sfn.describe_execution(executionArn=arn) for arn in arns]
 
 
 def queue_depth(sqs: Any, url: str) -> int:

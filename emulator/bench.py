@@ -1,0 +1,216 @@
+"""`make bench`: what the pattern costs, each figure against a floor measured in the same run.
+
+  cold start   import the worker and make its client, vs importing boto3 and making the client
+  per record   a 10-record batch through lambda_handler, vs a plain loop making the same calls
+               (both on one stubbed Step Functions client: no network)
+  end to end   N executions through the emulator's worker, vs answering the tokens straight
+               from the queue (moto's own floor), N = 100 and 400
+  memory       peak RSS of a process that runs one 10-record batch, vs the plain loop's
+Figures go to the screen and to build/bench.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from emulator.terraform import ROOT
+
+REGION = "us-east-1"
+ENV = {
+    **os.environ,
+    "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "MAX_RECEIVE_COUNT": "3",
+    "POWERTOOLS_SERVICE_NAME": "bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "bench",
+}
+
+COLD_FLOOR = """
+import time; t = time.perf_counter()
+import boto3; boto3.client("stepfunctions")
+print(time.perf_counter() - t)
+"""
+COLD_WORKER = """
+import time; t = time.perf_counter()
+import worker.handler; worker.handler.callback.client()
+print(time.perf_counter() - t)
+"""
+
+# Runs in a child process: `python -c BATCH <mode> <iterations>`; prints the median seconds per
+# 10-record batch and the peak RSS in KiB.
+BATCH = r"""
+import json, os, resource, statistics, sys, time
+sys.stdout = open(os.devnull, "w")  # the worker's logs and metrics go where Lambda's stdout goes
+from botocore.awsrequest import AWSResponse
+mode, iterations = sys.argv[1], int(sys.argv[2])
+from worker import callback
+
+class Raw:
+    def stream(self, **_):
+        yield b"{}"
+
+client = callback.client()
+ok = lambda request, **_: AWSResponse(request.url, 200, {}, Raw())  # noqa: E731
+client.meta.events.register("before-send", ok)
+records = [
+    {"messageId": f"m-{i}", "receiptHandle": f"r-{i}", "md5OfBody": "", "eventSource": "aws:sqs",
+     "body": json.dumps({"taskToken": f"token-{i}" * 40, "executionArn": f"arn:execution:{i}",
+                         "input": {"orderId": f"order-{i}"}}),
+     "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+     "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:tasks", "awsRegion": "us-east-1"}
+    for i in range(10)
+]
+event = {"Records": records}
+if mode == "worker":
+    from emulator.event_source import LambdaContext
+    from worker.handler import lambda_handler
+    def batch():
+        response = lambda_handler(event, LambdaContext())
+        assert response == {"batchItemFailures": []}, response
+else:
+    def batch():
+        for record in records:
+            message = json.loads(record["body"])
+            output = {"orderId": message["input"]["orderId"], "status": "ACCEPTED"}
+            client.send_task_success(taskToken=message["taskToken"], output=json.dumps(output))
+for _ in range(20):
+    batch()
+times = []
+for _ in range(iterations):
+    t = time.perf_counter(); batch(); times.append(time.perf_counter() - t)
+peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(statistics.median(times), peak_kib, file=sys.__stdout__)
+"""
+
+
+def child(code: str, *args: str) -> list[float]:
+    run = subprocess.run(
+        [sys.executable, "-c", code, *args], env=ENV, capture_output=True, text=True, check=True
+    )
+    return [float(value) for value in run.stdout.split()]
+
+
+def cold_start(repeats: int = 15) -> dict[str, float]:
+    floor, worker = [], []
+    for _ in range(repeats):  # interleaved, so drift on the machine hits both alike
+        floor += child(COLD_FLOOR)
+        worker += child(COLD_WORKER)
+    return ratio(statistics.median(floor), statistics.median(worker), "ms", 1000)
+
+
+def per_record(iterations: int = 300) -> tuple[dict[str, float], dict[str, float]]:
+    floor_time, floor_rss = child(BATCH, "floor", str(iterations))
+    worker_time, worker_rss = child(BATCH, "worker", str(iterations))
+    return (
+        ratio(floor_time / 10, worker_time / 10, "ms", 1000),
+        ratio(floor_rss / 1024, worker_rss / 1024, "MiB", 1),
+    )
+
+
+def end_to_end(executions: int) -> dict[str, float]:
+    return ratio(
+        _end_to_end(executions, worker=False), _end_to_end(executions, worker=True), "s", 1
+    )
+
+
+def _end_to_end(executions: int, worker: bool) -> float:
+    import contextlib
+    import io
+
+    import boto3
+    from moto import mock_aws
+
+    from emulator.event_source import EventSourceMapping, load_worker
+    from emulator.pattern import Settings, deploy
+
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
+        sqs = boto3.client("sqs", region_name=REGION)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        settings = Settings.from_terraform()
+        deployment = deploy(sqs, sfn, settings)
+        mapping = EventSourceMapping(sqs, deployment, load_worker(settings, REGION))
+        if not worker:  # moto's floor: answer each token straight from the queue
+            mapping.handler = _answer_directly(sfn)
+        # All executions are waiting before the first poll: moto's in-process interpreter answers
+        # InvalidToken now and then to callbacks made while executions are still being started.
+        for i in range(executions):
+            sfn.start_execution(
+                stateMachineArn=deployment.state_machine_arn,
+                name=f"bench-{i}",
+                input=json.dumps({"orderId": f"order-{i}"}),
+            )
+        started = time.perf_counter()
+        with mapping:
+            while _succeeded(sfn, deployment.state_machine_arn) < executions:
+                if time.perf_counter() - started > 300:
+                    raise TimeoutError(f"{executions} executions did not all succeed in 300 s")
+                time.sleep(0.05)
+            return time.perf_counter() - started
+
+
+def _answer_directly(sfn: Any) -> Any:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for record in event["Records"]:
+            message = json.loads(record["body"])
+            output = {"orderId": message["input"]["orderId"], "status": "ACCEPTED"}
+            sfn.send_task_success(taskToken=message["taskToken"], output=json.dumps(output))
+        return {"batchItemFailures": []}
+
+    return handler
+
+
+def _succeeded(sfn: Any, state_machine_arn: str) -> int:
+    pages = sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=state_machine_arn, statusFilter="SUCCEEDED"
+    )
+    return sum(len(page["executions"]) for page in pages)
+
+
+def ratio(floor: float, measured: float, unit: str, scale: float) -> dict[str, Any]:
+    return {
+        "floor": round(floor * scale, 3),
+        "measured": round(measured * scale, 3),
+        "unit": unit,
+        "ratio": round(measured / floor, 3),
+    }
+
+
+def main() -> int:
+    figures: dict[str, Any] = {}
+    print("Measuring (about two minutes) ...", flush=True)
+    figures["cold_start"] = cold_start()
+    figures["per_record"], figures["peak_memory"] = per_record()
+    for executions in (100, 400):
+        figures[f"end_to_end_{executions}"] = end_to_end(executions)
+    goals = {"cold_start": 1.15, "per_record": 1.3, "end_to_end_100": 1.5, "end_to_end_400": 1.5}
+    rows = [
+        f"  {name:<16} {f['measured']:>9.3f} {f['unit']:<4} floor {f['floor']:>9.3f} {f['unit']:<4}"
+        f" ratio {f['ratio']:.2f}" + (f"  (goal <= {goals[name]})" if name in goals else "")
+        for name, f in figures.items()
+    ]
+    print("\n".join(rows))
+    growth = figures["end_to_end_400"]["ratio"] / figures["end_to_end_100"]["ratio"]
+    print(f"  end-to-end ratio at N=400 over N=100: {growth:.2f} (1.00 = does not grow with N)")
+    figures["end_to_end_ratio_growth"] = round(growth, 3)
+    figures["python"] = sys.version.split()[0]
+    out = Path(ROOT / "build" / "bench.json")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"Written to {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
