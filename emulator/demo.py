@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from emulator.console import WORKER_LOG, history, shorten, table, worker_output
 from emulator.event_source import EventSourceMapping, load_worker
-from emulator.pattern import Deployment, Settings, deploy
+from emulator.pattern import Deployment, Settings, deploy, queue_depth
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -147,11 +147,7 @@ def describe(result: dict[str, Any]) -> str:
 def wait_for_empty_queue(sqs: BaseClient, deployment: Deployment, timeout: float = 10) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=deployment.queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        if not any(int(value) for value in attributes.values()):
+        if not queue_depth(sqs, deployment.queue_url):
             return True
         time.sleep(0.1)
     return False

@@ -112,3 +112,12 @@ def worker_environment(settings: Settings) -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": settings.name,
         "POWERTOOLS_METRICS_NAMESPACE": settings.name,
     }
+
+
+def queue_depth(sqs: BaseClient, queue_url: str) -> int:
+    """Messages in a queue, visible or in flight."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())

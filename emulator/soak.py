@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from emulator.console import table, worker_output
 from emulator.event_source import EventSourceMapping, load_worker
-from emulator.pattern import Settings, deploy
+from emulator.pattern import Settings, deploy, queue_depth
 
 REGION = "us-east-1"
 
@@ -150,14 +150,6 @@ def wait_all(sfn: Any, state_machine_arn: str, count: int, timeout: float) -> li
     pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn)
     arns = [e["executionArn"] for page in pages for e in page["executions"]]
     return [sfn.describe_execution(executionArn=arn) for arn in arns]
-
-
-def queue_depth(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
 
 
 def wait_for_dlq(sqs: Any, url: str, expected: int, timeout: float) -> None:

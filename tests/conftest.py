@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from emulator.event_source import LambdaContext, sqs_event
-from emulator.pattern import Deployment, Settings, deploy, worker_environment
+from emulator.pattern import Deployment, Settings, deploy, queue_depth, worker_environment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -113,11 +113,7 @@ class Pattern:
     def queue_depth(self, dlq: bool = False) -> int:
         """Messages in the task queue (or the DLQ), visible or in flight."""
         url = self.deployment.dlq_url if dlq else self.deployment.queue_url
-        attributes = self.aws.sqs.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return sum(int(value) for value in attributes.values())
+        return queue_depth(self.aws.sqs, url)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.soak import worker_metrics
 from tests.conftest import failed_ids, with_receive_count
 from worker import callback, handler, work
 from worker.messages import MAX_CAUSE_CHARS, MAX_ERROR_CHARS, MAX_OUTPUT_BYTES, TaskError
@@ -59,21 +60,6 @@ def execution_of(message: dict[str, Any]) -> str:
         return json.loads(message["Body"])["executionArn"]
     except ValueError:
         return "malformed"
-
-
-def emitted_metrics(output: str) -> dict[str, float]:
-    """Sum of each metric in the EMF lines Powertools printed."""
-    totals: dict[str, float] = {}
-    for line in output.splitlines():
-        if '"_aws"' not in line:
-            continue
-        blob = json.loads(line)
-        for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-            name = definition["Name"]
-            totals[name] = totals.get(name, 0) + sum(
-                blob[name] if isinstance(blob[name], list) else [blob[name]]
-            )
-    return totals
 
 
 def test_a_full_batch_of_ten_is_answered_record_by_record(pattern: Pattern) -> None:
@@ -126,7 +112,7 @@ def test_a_mixed_batch_gets_exactly_the_right_callbacks(
     failure = dict(spy.calls)["send_task_failure"]
     assert failure["cause"] == "orderId must be a non-empty string"
     # AND each outcome was counted once
-    assert emitted_metrics(capsys.readouterr().out) == {
+    assert worker_metrics(capsys.readouterr().out) == {
         "TaskSucceeded": 1,
         "TaskFailed": 1,
         "TokenNoLongerLive": 1,
