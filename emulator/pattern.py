@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from emulator import moto_fixes
 from emulator.terraform import render_state_machine, variable_defaults, visibility_timeout_factor
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ class Deployment:
 
 
 def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
-    """Create the task queue, its DLQ and the state machine, named like main.tf names them."""
+    """Create the task queue, its DLQ and the state machine, named like main.tf names them
+    (in moto with the emulator's corrections applied, before any execution can start)."""
+    moto_fixes.apply()
     name = f"{settings.name}-{uuid.uuid4().hex[:6]}"
     dlq_url = sqs.create_queue(
         QueueName=f"{name}-dlq",

@@ -1,0 +1,85 @@
+"""The emulator's corrections of moto (emulator/moto_fixes.py): each holds AWS's behaviour, and
+each is still needed. When moto fixes one, its "still needed" test fails: remove the correction.
+
+The race is made on purpose, not waited for: an execution is held in its start-up (before its
+interpreter exists) while the worker answers another execution's token.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import moto
+import pytest
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from emulator import moto_fixes
+from tests.conftest import failed_ids
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.conftest import Pattern
+
+STARTING = "still-starting"
+
+
+@pytest.fixture
+def an_execution_still_starting(pattern: Pattern) -> Iterator[str]:
+    """An execution of the pattern that StartExecution has returned but whose interpreter has not
+    started yet (held until the test ends); yields its ARN."""
+    release = threading.Event()
+    entrypoint = ExecutionWorker._get_evaluation_entrypoint
+
+    def held(worker: ExecutionWorker) -> Any:
+        if worker._evaluation_details.execution_details.name == STARTING:
+            release.wait(timeout=30)
+        return entrypoint(worker)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ExecutionWorker, "_get_evaluation_entrypoint", held)
+        arn = pattern.start({"orderId": "starting"}, name=STARTING)
+        try:
+            yield arn
+        finally:
+            release.set()
+
+
+def test_a_callback_reaches_its_execution_while_another_is_starting(
+    pattern: Pattern, an_execution_still_starting: str
+) -> None:
+    # GIVEN an execution waiting for its token, and another one still starting
+    waiting = pattern.start({"orderId": "order-1"})
+    (message,) = pattern.receive(1)
+
+    # WHEN the worker answers the waiting execution's token
+    response = pattern.invoke([message])
+
+    # THEN the callback reached it, as on AWS: nothing comes back and the execution succeeded
+    assert response == {"batchItemFailures": []}
+    assert pattern.wait(waiting)["status"] == "SUCCEEDED"
+    assert pattern.status(an_execution_still_starting) == "RUNNING"
+
+
+def test_moto_still_needs_the_correction(
+    pattern: Pattern, an_execution_still_starting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN moto as it ships
+    monkeypatch.setattr(
+        StepFunctionsParserBackend, "_get_executions", moto_fixes.MOTO_GET_EXECUTIONS
+    )
+    waiting = pattern.start({"orderId": "order-1"})
+    (message,) = pattern.receive(1)
+
+    # WHEN the worker answers while another execution is starting
+    response = pattern.invoke([message])
+
+    # THEN the callback fails and the record comes back: the race the correction removes.
+    # If this fails, moto has fixed it: remove the correction from emulator/moto_fixes.py.
+    assert failed_ids(response) == {message["MessageId"]}, (
+        f"moto {moto.__version__} no longer fails callbacks while an execution is starting: "
+        "remove correction 1 from emulator/moto_fixes.py and this test"
+    )
+    assert pattern.status(waiting) == "RUNNING"
