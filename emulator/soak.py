@@ -93,18 +93,17 @@ def run_soak(
             for i in range(executions)
         ]
         poison = [f'{{"poison": {i}}}' for i in range(executions * poison_pct // 100)]
-        # Everything is queued before the worker starts: moto's in-process interpreter answers
-        # InvalidToken now and then to callbacks made while executions are still being started.
-        for i, execution_input in enumerate(inputs):
-            sfn.start_execution(
-                stateMachineArn=deployment.state_machine_arn,
-                name=f"soak-{i}",
-                input=json.dumps(execution_input),
-            )
-        for body in poison:
-            sqs.send_message(QueueUrl=deployment.queue_url, MessageBody=body)
         started = time.monotonic()
         with EventSourceMapping(sqs, deployment, at_least_once, wait_seconds=1):
+            # As on AWS, executions start while the worker polls and answers the earlier ones.
+            for i, execution_input in enumerate(inputs):
+                sfn.start_execution(
+                    stateMachineArn=deployment.state_machine_arn,
+                    name=f"soak-{i}",
+                    input=json.dumps(execution_input),
+                )
+            for body in poison:
+                sqs.send_message(QueueUrl=deployment.queue_url, MessageBody=body)
             results = wait_all(
                 sfn, deployment.state_machine_arn, executions, settings.task_timeout_seconds
             )
