@@ -36,9 +36,10 @@ lint: $(VENV)/.installed ## ruff over the Python code
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: venv ## run every test (what .ci/run calls)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest
+# The tests run before ruff, so that a style error never hides their result; either failing fails.
+test: venv ## run every test, then ruff (what .ci/run calls)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); tests=$$?; \
+	  $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && exit $$tests
 
 demo: $(VENV)/.installed ## run the pattern end to end on the embedded emulator (no AWS account)
 	$(VENV)/bin/python -m emulator demo

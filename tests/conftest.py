@@ -4,6 +4,7 @@ helpers that drive the worker's real handler with real SQS event records."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,20 @@ REGION = "us-east-1"
 
 # Before any test module imports the worker: Powertools reads its settings at import, as in Lambda.
 os.environ.update(worker_environment(Settings.from_terraform()))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--moto-logs",
+        action="store_true",
+        help="show the log of moto's ASL interpreter, hidden by default: it logs a traceback at "
+        "ERROR for every Fail state it runs, the expected ones too",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("--moto-logs"):
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
 
 
 @pytest.fixture(autouse=True)
