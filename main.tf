@@ -4,12 +4,17 @@
 #                       ^                                               |
 #                       +---- SendTaskSuccess / SendTaskFailure --------+
 
+# No provider block: a caller's provider (or, applied on its own, Terraform's default one, which
+# reads the region and credentials from the environment) deploys the pattern, so it can be called
+# as a module with for_each, count and depends_on. Values derived from the variables alone are in
+# variables.tf.
+
 locals {
   name = "${var.name}-${random_id.suffix.hex}"
 
-  # AWS advises a visibility timeout of at least six times the function timeout for an SQS
-  # event source, so a message is not handed out again while a batch is still being worked on.
-  visibility_timeout_seconds = 6 * var.worker_timeout_seconds
+  # Built rather than referenced: the state machine's role trusts only this state machine, and
+  # the state machine needs the role first.
+  state_machine_arn = "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:stateMachine:${local.name}"
 }
 
 resource "random_id" "suffix" {
@@ -34,12 +39,16 @@ resource "aws_sqs_queue" "this" {
     deadLetterTargetArn = aws_sqs_queue.dlq.arn
     maxReceiveCount     = var.max_receive_count
   })
+
+  tags = var.tags
 }
 
 resource "aws_sqs_queue" "dlq" {
   name                      = "${local.name}-dlq"
   sqs_managed_sse_enabled   = true
   message_retention_seconds = 1209600
+
+  tags = var.tags
 }
 
 resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
@@ -99,6 +108,8 @@ resource "aws_cloudwatch_log_group" "worker" {
   # checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest already; a customer-managed key adds cost and a key policy, and the logs hold no tokens.
   name              = "/aws/lambda/${local.name}-worker"
   retention_in_days = var.log_retention_days
+
+  tags = var.tags
 }
 
 resource "aws_lambda_function" "worker" {
@@ -120,23 +131,24 @@ resource "aws_lambda_function" "worker" {
   timeout          = var.worker_timeout_seconds
 
   environment {
-    variables = {
-      MAX_RECEIVE_COUNT            = tostring(var.max_receive_count)
-      POWERTOOLS_SERVICE_NAME      = local.name
-      POWERTOOLS_METRICS_NAMESPACE = var.name
-    }
+    variables = merge(local.worker_environment, { POWERTOOLS_SERVICE_NAME = local.name })
   }
 
+  # Text, so that Lambda filters no line: with JSON and an application log level, Lambda takes a
+  # line without a "level" field as INFO, and Powertools' metric lines (EMF) have none, so WARN or
+  # ERROR would drop every metric. Powertools writes JSON itself and filters at var.log_level
+  # (POWERTOOLS_LOG_LEVEL), which it could not do below Lambda's level: AWS_LAMBDA_LOG_LEVEL
+  # takes precedence over it.
   logging_config {
-    log_format            = "JSON"
-    log_group             = aws_cloudwatch_log_group.worker.name
-    application_log_level = var.log_level
-    system_log_level      = "WARN"
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.worker.name
   }
 
   tracing_config {
     mode = "Active"
   }
+
+  tags = var.tags
 
   depends_on = [aws_iam_role_policy.worker]
 }
@@ -151,6 +163,8 @@ resource "aws_lambda_event_source_mapping" "worker" {
   scaling_config {
     maximum_concurrency = var.maximum_concurrency
   }
+
+  tags = var.tags
 }
 
 data "aws_iam_policy_document" "lambda_assume" {
@@ -167,6 +181,8 @@ data "aws_iam_policy_document" "lambda_assume" {
 resource "aws_iam_role" "worker" {
   name               = "${local.name}-worker"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+
+  tags = var.tags
 }
 
 data "aws_iam_policy_document" "worker" {
@@ -177,7 +193,11 @@ data "aws_iam_policy_document" "worker" {
   }
 
   statement {
-    sid       = "AnswerTaskTokens"
+    sid = "AnswerTaskTokens"
+    # The Service Authorization Reference lists no resource type for SendTask*, so "*" would always
+    # be accepted; for a token from a service integration the state machine's ARN is enough, and
+    # it keeps the worker from answering other state machines' tasks (AWS CDK's grantTaskResponse
+    # does the same).
     actions   = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
     resources = [aws_sfn_state_machine.this.arn]
   }
@@ -211,6 +231,8 @@ resource "aws_cloudwatch_log_group" "state_machine" {
   # The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small as log groups add up.
   name              = "/aws/vendedlogs/states/${local.name}"
   retention_in_days = var.log_retention_days
+
+  tags = var.tags
 }
 
 resource "aws_sfn_state_machine" "this" {
@@ -219,12 +241,10 @@ resource "aws_sfn_state_machine" "this" {
   role_arn = aws_iam_role.state_machine.arn
   type     = "STANDARD" # Express workflows do not support .waitForTaskToken
 
-  definition = templatefile("${path.module}/statemachine/callback.asl.json", {
-    partition            = data.aws_partition.current.partition
-    queue_url            = aws_sqs_queue.this.url
-    task_timeout_seconds = var.task_timeout_seconds
-    heartbeat_seconds    = var.heartbeat_seconds
-  })
+  definition = templatefile(local.state_machine_template, merge(local.state_machine_settings, {
+    partition = data.aws_partition.current.partition
+    queue_url = aws_sqs_queue.this.url
+  }))
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
@@ -235,6 +255,8 @@ resource "aws_sfn_state_machine" "this" {
   tracing_configuration {
     enabled = true
   }
+
+  tags = var.tags
 
   depends_on = [aws_iam_role_policy.state_machine]
 }
@@ -248,11 +270,18 @@ data "aws_iam_policy_document" "states_assume" {
       identifiers = ["states.amazonaws.com"]
     }
 
-    # Only state machines of this account may use the role (confused-deputy protection).
+    # Only this state machine may use the role (confused-deputy protection, as the Step Functions
+    # documentation recommends: both conditions).
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = [local.state_machine_arn]
     }
   }
 }
@@ -260,6 +289,8 @@ data "aws_iam_policy_document" "states_assume" {
 resource "aws_iam_role" "state_machine" {
   name               = "${local.name}-states"
   assume_role_policy = data.aws_iam_policy_document.states_assume.json
+
+  tags = var.tags
 }
 
 data "aws_iam_policy_document" "state_machine" {

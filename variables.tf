@@ -10,15 +10,20 @@ variable "name" {
 }
 
 variable "tags" {
-  description = "Tags applied to every resource (through the provider's default_tags)."
+  description = "Tags set on every resource that takes tags (a caller's provider default_tags are added by the provider). At most 50, keys up to 128 and values up to 256 characters, no key starting with \"aws:\"."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 50 && alltrue([for key, value in var.tags : length(key) <= 128 && length(value) <= 256 && !startswith(lower(key), "aws:")])
+    error_message = "tags must be at most 50, with keys up to 128 and values up to 256 characters, and no key may start with \"aws:\"."
+  }
 }
 
 variable "task_timeout_seconds" {
-  description = "How long the state machine waits for the worker's callback before it fails with CallbackTimedOut (TimeoutSeconds). An integer from 1 to 31536000 (one year, the longest a Standard execution runs)."
+  description = "How long the state machine waits for the worker's callback before it fails with CallbackTimedOut (TimeoutSeconds). An integer from 1 to 31536000 (one year, the longest a Standard execution runs). 600 leaves a task whose work keeps failing time for all max_receive_count receives, so that it ends as WorkerFailed (see the check below)."
   type        = number
-  default     = 300
+  default     = 600
 
   validation {
     condition     = var.task_timeout_seconds >= 1 && var.task_timeout_seconds <= 31536000 && floor(var.task_timeout_seconds) == var.task_timeout_seconds
@@ -43,32 +48,42 @@ variable "max_receive_count" {
   default     = 3
 
   validation {
-    condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000
-    error_message = "max_receive_count must be from 1 to 1000."
+    condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000 && floor(var.max_receive_count) == var.max_receive_count
+    error_message = "max_receive_count must be an integer from 1 to 1000."
   }
 }
 
 variable "message_retention_seconds" {
-  description = "How long the task queue keeps a message, in seconds. From 60 to 1209600 (14 days); the dead-letter queue always keeps messages 14 days."
+  description = "How long the task queue keeps a message, in seconds. An integer from 60 to 1209600 (14 days); the dead-letter queue always keeps messages 14 days."
   type        = number
   default     = 345600
+
+  validation {
+    condition     = var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600 && floor(var.message_retention_seconds) == var.message_retention_seconds
+    error_message = "message_retention_seconds must be an integer from 60 to 1209600 (14 days)."
+  }
 }
 
 variable "worker_timeout_seconds" {
-  description = "The worker Lambda's timeout, in seconds, from 1 to 900. The task queue's visibility timeout is six times this, as AWS advises for an SQS event source."
+  description = "The worker Lambda's timeout, in seconds, an integer from 1 to 900. The task queue's visibility timeout is six times this plus batching_window_seconds, as AWS advises for an SQS event source."
   type        = number
   default     = 30
 
   validation {
-    condition     = var.worker_timeout_seconds >= 1 && var.worker_timeout_seconds <= 900
-    error_message = "worker_timeout_seconds must be from 1 to 900."
+    condition     = var.worker_timeout_seconds >= 1 && var.worker_timeout_seconds <= 900 && floor(var.worker_timeout_seconds) == var.worker_timeout_seconds
+    error_message = "worker_timeout_seconds must be an integer from 1 to 900."
   }
 }
 
 variable "worker_memory_mb" {
-  description = "The worker Lambda's memory, in MB, from 128 to 10240. 256 because make bench measures a 48 MiB peak for a 10-record batch (room for the runtime and layer) and Lambda gives CPU in proportion to memory, which keeps the 0.2 s import short; the callback's network wait, not CPU, dominates each record."
+  description = "The worker Lambda's memory, in MB, an integer from 128 to 10240. 256 because make bench measures a 48 MiB peak for a 10-record batch (room for the runtime and layer) and Lambda gives CPU in proportion to memory, which keeps the import short; the callback's network wait, not CPU, dominates each record."
   type        = number
   default     = 256
+
+  validation {
+    condition     = var.worker_memory_mb >= 128 && var.worker_memory_mb <= 10240 && floor(var.worker_memory_mb) == var.worker_memory_mb
+    error_message = "worker_memory_mb must be an integer from 128 to 10240."
+  }
 }
 
 variable "architecture" {
@@ -83,46 +98,51 @@ variable "architecture" {
 }
 
 variable "powertools_version" {
-  description = "Release of the public Powertools for AWS Lambda (Python) layer, resolved through its public SSM parameter; \"latest\" follows new releases. The tests run against the same release."
+  description = "Release of the public Powertools for AWS Lambda (Python) layer, resolved through its public SSM parameter: a 3.x release such as \"3.37.0\" (the one the tests run against), or \"latest\", which follows new releases at each apply."
   type        = string
   default     = "3.37.0"
+
+  validation {
+    condition     = can(regex("^(latest|3[.][0-9]+[.][0-9]+)$", var.powertools_version))
+    error_message = "powertools_version must be \"latest\" or a 3.x release number such as \"3.37.0\" (the worker uses Powertools v3)."
+  }
 }
 
 variable "batch_size" {
-  description = "Most task messages in one worker invocation, from 1 to 10000. Above 10 needs batching_window_seconds of at least 1."
+  description = "Most task messages in one worker invocation, an integer from 1 to 10000. Above 10 needs batching_window_seconds of at least 1."
   type        = number
   default     = 10
 
   validation {
-    condition     = var.batch_size >= 1 && var.batch_size <= 10000
-    error_message = "batch_size must be from 1 to 10000."
+    condition     = var.batch_size >= 1 && var.batch_size <= 10000 && floor(var.batch_size) == var.batch_size
+    error_message = "batch_size must be an integer from 1 to 10000."
   }
 }
 
 variable "batching_window_seconds" {
-  description = "Longest the event source mapping gathers messages before it invokes the worker, in seconds, from 0 to 300."
+  description = "Longest the event source mapping gathers messages before it invokes the worker, in seconds, an integer from 0 to 300."
   type        = number
   default     = 0
 
   validation {
-    condition     = var.batching_window_seconds >= 0 && var.batching_window_seconds <= 300 && (var.batch_size <= 10 || var.batching_window_seconds >= 1)
-    error_message = "batching_window_seconds must be from 0 to 300, and at least 1 when batch_size is over 10."
+    condition     = var.batching_window_seconds >= 0 && var.batching_window_seconds <= 300 && floor(var.batching_window_seconds) == var.batching_window_seconds && (var.batch_size <= 10 || var.batching_window_seconds >= 1)
+    error_message = "batching_window_seconds must be an integer from 0 to 300, and at least 1 when batch_size is over 10."
   }
 }
 
 variable "maximum_concurrency" {
-  description = "Most concurrent worker invocations the SQS event source mapping starts, from 2 to 1000."
+  description = "Most concurrent worker invocations the SQS event source mapping starts, an integer from 2 to 1000."
   type        = number
   default     = 10
 
   validation {
-    condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000
-    error_message = "maximum_concurrency must be from 2 to 1000."
+    condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000 && floor(var.maximum_concurrency) == var.maximum_concurrency
+    error_message = "maximum_concurrency must be an integer from 2 to 1000."
   }
 }
 
 variable "log_level" {
-  description = "The worker's application log level: DEBUG, INFO, WARN or ERROR."
+  description = "The worker's log level (Powertools' POWERTOOLS_LOG_LEVEL): DEBUG, INFO, WARN or ERROR. Its metrics are written whatever the level: Lambda filters no log line of the worker (see logging_config in main.tf)."
   type        = string
   default     = "INFO"
 
@@ -158,4 +178,52 @@ variable "include_execution_data" {
   description = "Whether the state machine's logs include execution input and output. Off by default: that data holds task tokens, and whoever holds a token can complete the task."
   type        = bool
   default     = false
+}
+
+################################################################################
+# Derived from the variables alone
+#
+# Nothing below may use a resource, a data source or a provider: the emulator and the tests
+# evaluate variables.tf on its own with real Terraform, offline, so that what they run is what
+# main.tf deploys.
+################################################################################
+
+locals {
+  # AWS advises a visibility timeout of at least six times the function timeout plus the batching
+  # window for an SQS event source, so that a message is not handed out again while its batch is
+  # still being gathered, worked on, or retried after a throttled invocation.
+  visibility_timeout_seconds = 6 * var.worker_timeout_seconds + var.batching_window_seconds
+
+  # On a record's last allowed receive the worker turns an unexpected error into WorkerFailed. That
+  # receive comes (max_receive_count - 1) visibility timeouts after the first at the earliest, and
+  # its work may run for up to the worker's timeout.
+  last_receive_done_seconds = (var.max_receive_count - 1) * local.visibility_timeout_seconds + var.worker_timeout_seconds
+
+  # The ASL template and its templatefile() variables, except partition and queue_url (from AWS).
+  state_machine_template = "${path.module}/statemachine/callback.asl.json"
+  state_machine_settings = {
+    task_timeout_seconds = var.task_timeout_seconds
+    heartbeat_seconds    = var.heartbeat_seconds
+  }
+
+  # The worker's environment, except POWERTOOLS_SERVICE_NAME (the deployment's name, from main.tf).
+  worker_environment = {
+    MAX_RECEIVE_COUNT            = tostring(var.max_receive_count)
+    POWERTOOLS_LOG_LEVEL         = var.log_level
+    POWERTOOLS_METRICS_NAMESPACE = var.name
+  }
+}
+
+# A warning, not a validation: such values deploy and work, but a task whose work keeps failing
+# then waits out its timeout instead of failing on its last receive, as the README promises.
+check "failing_work_ends_as_worker_failed" {
+  assert {
+    condition     = local.last_receive_done_seconds <= var.task_timeout_seconds
+    error_message = "A task whose work keeps failing will end as CallbackTimedOut, not WorkerFailed: its last receive (max_receive_count = ${var.max_receive_count}, ${local.visibility_timeout_seconds} s apart) is done ${local.last_receive_done_seconds} s after the first, later than task_timeout_seconds = ${var.task_timeout_seconds}. Raise task_timeout_seconds, or lower max_receive_count or worker_timeout_seconds."
+  }
+
+  assert {
+    condition     = var.heartbeat_seconds == null || try(var.heartbeat_seconds > local.visibility_timeout_seconds, true)
+    error_message = "A task whose work fails once will end as CallbackTimedOut (States.HeartbeatTimeout), not be retried: no heartbeat comes while its message waits out the ${local.visibility_timeout_seconds} s visibility timeout, longer than heartbeat_seconds = ${coalesce(var.heartbeat_seconds, 0)}. Raise heartbeat_seconds above the visibility timeout, or accept that a failed attempt ends the execution."
+  }
 }

@@ -17,10 +17,3 @@ terraform {
     }
   }
 }
-
-# The region and credentials come from the environment (AWS_REGION, AWS_PROFILE, ...).
-provider "aws" {
-  default_tags {
-    tags = var.tags
-  }
-}

@@ -1,9 +1,11 @@
-"""`python -m emulator demo|serve`: what `make demo` and `make serve` run."""
+"""`python -m emulator demo|serve|soak|bench`: what `make demo`, `serve`, `soak` and `bench` run."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from emulator.terraform import TerraformNotFound, terraform
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,15 +19,31 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="an AWS-compatible endpoint with the pattern in it")
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--logs", action="store_true", help="show the worker's JSON logs on stderr")
+    soak = commands.add_parser("soak", help="executions with faults, every one accounted for")
+    soak.add_argument("--executions", type=int, default=1000)
+    commands.add_parser("bench", help="performance figures, each against a floor")
     args = parser.parse_args(argv)
 
+    try:
+        terraform()  # everything the emulator deploys comes from Terraform's evaluation
+    except TerraformNotFound as missing:
+        print(missing, file=sys.stderr)
+        return 2
     if args.command == "demo":
         from emulator.demo import run_demo
 
         return run_demo(show_logs=args.logs)
-    from emulator.serve import serve as run_serve
+    if args.command == "serve":
+        from emulator.serve import serve
 
-    return run_serve(port=args.port, show_logs=args.logs)
+        return serve(port=args.port, show_logs=args.logs)
+    if args.command == "soak":
+        from emulator.soak import main as soak_main
+
+        return soak_main(args.executions)
+    from emulator.bench import main as bench_main
+
+    return bench_main()
 
 
 if __name__ == "__main__":

@@ -215,7 +215,3 @@ def main() -> int:
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"Written to {out.relative_to(ROOT)}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emulator import moto_fixes
-from emulator.terraform import render_state_machine, variable_defaults, visibility_timeout_factor
+from emulator.terraform import evaluate
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -20,34 +20,35 @@ DLQ_RETENTION_SECONDS = 1_209_600  # main.tf's aws_sqs_queue.dlq
 
 @dataclass(frozen=True)
 class Settings:
-    """The values main.tf deploys with; `Settings.from_terraform()` reads the defaults."""
+    """The values main.tf deploys with, as Terraform computes them from variables.tf."""
 
-    name: str
-    task_timeout_seconds: int
-    heartbeat_seconds: int | None
-    max_receive_count: int
-    message_retention_seconds: int
+    variables: dict[str, Any]  # every variable's value
     visibility_timeout_seconds: int
-    batch_size: int
-    maximum_concurrency: int
+    worker_environment: dict[str, str]  # but POWERTOOLS_SERVICE_NAME, which deploy() adds
+    warnings: tuple[str, ...]  # what Terraform's check blocks would say at plan
 
     @classmethod
-    def from_terraform(cls, **overrides: Any) -> Settings:
-        """The variables.tf defaults (the visibility timeout derived as main.tf derives it),
-        with any field given explicitly in `overrides`."""
-        defaults = variable_defaults()
-        settings = cls(
-            name=defaults["name"],
-            task_timeout_seconds=defaults["task_timeout_seconds"],
-            heartbeat_seconds=defaults["heartbeat_seconds"],
-            max_receive_count=defaults["max_receive_count"],
-            message_retention_seconds=defaults["message_retention_seconds"],
-            visibility_timeout_seconds=visibility_timeout_factor()
-            * defaults["worker_timeout_seconds"],
-            batch_size=defaults["batch_size"],
-            maximum_concurrency=defaults["maximum_concurrency"],
+    def from_terraform(
+        cls, visibility_timeout_seconds: int | None = None, **variables: Any
+    ) -> Settings:
+        """Terraform's values for these variables (the others keep their defaults). A visibility
+        timeout given here departs from Terraform's on purpose: a test that needs a record back
+        within a second asks for it."""
+        evaluation = evaluate(variables)
+        return cls(
+            variables=evaluation.variables,
+            visibility_timeout_seconds=visibility_timeout_seconds
+            or evaluation.derived["visibility_timeout_seconds"],
+            worker_environment=evaluation.derived["worker_environment"],
+            warnings=tuple(evaluation.warnings),
         )
-        return replace(settings, **overrides)
+
+    def __getattr__(self, name: str) -> Any:
+        """A variable's value, as `settings.task_timeout_seconds`."""
+        try:
+            return self.variables[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,7 @@ def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
             ),
         },
     )["QueueUrl"]
-    definition = render_state_machine(
-        {
-            "partition": "aws",
-            "queue_url": queue_url,
-            "task_timeout_seconds": settings.task_timeout_seconds,
-            "heartbeat_seconds": settings.heartbeat_seconds,
-        }
-    )
+    definition = evaluate(settings.variables, queue_url=queue_url).state_machine_definition
     state_machine_arn = sfn.create_state_machine(
         name=name, definition=definition, roleArn=ROLE_ARN, type="STANDARD"
     )["stateMachineArn"]
@@ -109,12 +103,9 @@ def _queue_arn(sqs: BaseClient, queue_url: str) -> str:
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:
-    """The environment main.tf gives the worker Lambda (Powertools reads it at import)."""
-    return {
-        "MAX_RECEIVE_COUNT": str(settings.max_receive_count),
-        "POWERTOOLS_SERVICE_NAME": settings.name,
-        "POWERTOOLS_METRICS_NAMESPACE": settings.name,
-    }
+    """The environment main.tf gives the worker Lambda (Powertools reads it at import); the
+    service name is var.name, where main.tf adds the deployment's random suffix."""
+    return {**settings.worker_environment, "POWERTOOLS_SERVICE_NAME": settings.name}
 
 
 def queue_depth(sqs: BaseClient, queue_url: str) -> int:

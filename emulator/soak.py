@@ -3,11 +3,9 @@ poison messages; every execution must end as its input calls for, none by timing
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
-import sys
 import time
 import zlib
 from dataclasses import asdict, dataclass
@@ -176,17 +174,14 @@ def worker_metrics(output: str) -> dict[str, float]:
     return totals
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m emulator.soak")
-    parser.add_argument("--executions", type=int, default=1000)
-    args = parser.parse_args()
+def main(executions: int) -> int:
     with worker_output(show_logs=False) as screen:
         print(
-            f"Soak: {args.executions} executions, 10% invalid, 5% duplicated, 2% poison ...",
+            f"Soak: {executions} executions, 10% invalid, 5% duplicated, 2% poison ...",
             file=screen,
             flush=True,
         )
-        result = run_soak(args.executions)
+        result = run_soak(executions)
         rows = [[key, str(value)] for key, value in asdict(result).items()]
         rows.insert(2, ["executions per second", f"{result.per_second:.1f}"])
         print(table(rows, ["figure", "value"]), file=screen)
@@ -195,7 +190,3 @@ def main() -> int:
             file=screen,
         )
     return 0 if result.accounted_for else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

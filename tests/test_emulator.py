@@ -17,7 +17,7 @@ import pytest
 
 from emulator.event_source import EventSourceMapping
 from emulator.pattern import Settings
-from emulator.terraform import ROOT, variable_defaults, visibility_timeout_factor
+from emulator.terraform import ROOT
 from worker import handler
 
 if TYPE_CHECKING:
@@ -33,18 +33,13 @@ def running_worker(pattern: Pattern) -> EventSourceMapping:
     return EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler)
 
 
-def test_the_emulator_deploys_with_the_terraform_defaults() -> None:
-    defaults = variable_defaults()
+def test_the_emulator_deploys_what_terraform_computes_from_the_variables() -> None:
+    # GIVEN variables that change a derived value
+    settings = Settings.from_terraform(worker_timeout_seconds=10, batching_window_seconds=2)
 
-    settings = Settings.from_terraform()
-
-    assert settings.task_timeout_seconds == defaults["task_timeout_seconds"]
-    assert settings.heartbeat_seconds == defaults["heartbeat_seconds"]
-    assert settings.max_receive_count == defaults["max_receive_count"]
-    assert settings.batch_size == defaults["batch_size"]
-    assert settings.message_retention_seconds == defaults["message_retention_seconds"]
-    assert settings.visibility_timeout_seconds == 6 * defaults["worker_timeout_seconds"]
-    assert visibility_timeout_factor() == 6
+    # THEN the emulator takes Terraform's values: 6 x the timeout + the window
+    assert settings.visibility_timeout_seconds == 62
+    assert settings.worker_environment["MAX_RECEIVE_COUNT"] == str(settings.max_receive_count)
 
 
 def test_the_deployed_queue_has_the_terraform_redrive_and_visibility(pattern: Pattern) -> None:

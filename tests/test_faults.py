@@ -12,6 +12,7 @@ from botocore.awsrequest import AWSResponse
 from moto.core.models import botocore_stubber
 
 from emulator.event_source import EventSourceMapping
+from emulator.pattern import Settings
 from tests.conftest import failed_ids, with_receive_count
 from worker import callback, handler, work
 
@@ -153,6 +154,41 @@ def test_a_task_that_always_crashes_is_failed_on_its_last_receive_not_left_to_ti
     assert pattern.wait(fine)["status"] == "SUCCEEDED"
     assert pattern.queue_depth() == 0
     assert pattern.queue_depth(dlq=True) == 0
+
+
+@pytest.mark.parametrize(
+    ("variables", "ending"),
+    [({}, "WorkerFailed"), ({"task_timeout_seconds": 300}, "CallbackTimedOut")],
+    ids=["defaults", "task-timeout-300"],
+)
+def test_terraforms_check_foretells_how_a_task_whose_work_always_fails_ends(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, variables: dict[str, Any], ending: str
+) -> None:
+    # GIVEN Terraform's values, with the visibility and task timeouts scaled by 1/60 (so a
+    # 10-minute timeout takes 10 s), and work that always crashes
+    settings = Settings.from_terraform(**variables)
+    assert bool(settings.warnings) == (ending == "CallbackTimedOut")  # what plan would say
+    pattern = aws.deploy(
+        **{
+            **variables,
+            "task_timeout_seconds": settings.task_timeout_seconds // 60,
+            "visibility_timeout_seconds": settings.visibility_timeout_seconds // 60,
+        }
+    )
+
+    def crash(task_input: Any, heartbeat: Any) -> dict[str, Any]:
+        raise RuntimeError("always fails")
+
+    monkeypatch.setattr(handler, "do_work", crash)
+    from worker.handler import lambda_handler
+
+    # WHEN the worker keeps receiving its message
+    with EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler):
+        result = pattern.wait(pattern.start({"orderId": "doomed"}), timeout=30)
+
+    # THEN it ends as the check foretold: WorkerFailed on the last receive when no warning,
+    # CallbackTimedOut before it when Terraform warned
+    assert (result["status"], result["error"]) == ("FAILED", ending)
 
 
 def test_a_worker_down_longer_than_the_timeout_finds_stale_messages_and_retries_none(

@@ -76,3 +76,30 @@ def test_the_message_carries_token_execution_and_input(pattern: Pattern) -> None
     assert set(body) == {"taskToken", "executionArn", "input"}
     assert body["executionArn"] == execution
     assert body["input"] == {"orderId": "order-1", "note": "ünïcödé"}
+
+
+@pytest.mark.parametrize("cause", ["the order service said no", None], ids=["cause", "no-cause"])
+def test_a_failure_from_any_holder_of_the_token_ends_the_execution_with_its_error(
+    pattern: Pattern, cause: str | None
+) -> None:
+    # GIVEN an execution waiting, and someone else than the worker holding its token (an operator
+    # with the AWS CLI, a team's second worker): SendTaskFailure's error and cause are optional
+    execution = pattern.start({"orderId": "order-1"})
+    (message,) = pattern.receive(1)
+    token = json.loads(message["Body"])["taskToken"]
+
+    # WHEN they send a failure, with or without a cause
+    pattern.aws.sfn.send_task_failure(
+        taskToken=token, error="OrderRejected", **({"cause": cause} if cause else {})
+    )
+
+    # THEN the execution failed with that error, straight from the Task: no Fail state runs (on
+    # AWS one whose CausePath found no cause would fail with States.Runtime instead; moto does
+    # not, and drops the cause either way)
+    result = pattern.wait(execution)
+    assert (result["status"], result["error"]) == ("FAILED", "OrderRejected")
+    events = pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+    ]
+    assert entered == ["WaitForWorker"]

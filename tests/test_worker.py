@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from emulator.soak import worker_metrics
+from emulator.terraform import evaluate
 from tests.conftest import failed_ids, with_receive_count
+from tests.test_terraform import resource
 from worker import callback, handler, work
 from worker.messages import MAX_CAUSE_CHARS, MAX_ERROR_CHARS, MAX_OUTPUT_BYTES, TaskError
 
@@ -221,10 +224,25 @@ def worker_logs() -> Iterator[io.StringIO]:
     log_handler.setStream(previous)
 
 
-def test_no_log_line_holds_a_task_token(
-    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, worker_logs: io.StringIO
-) -> None:
-    # GIVEN every outcome in one run: success, task error, stale token, retry, malformed
+@dataclass
+class EveryOutcome:
+    """A batch whose records end in every outcome: TaskSucceeded, TaskFailed, TokenNoLongerLive,
+    RecordRetried (the work crashes) and MessageMalformed."""
+
+    messages: list[dict[str, Any]]
+    executions: list[str]
+    tokens: list[str]
+    counts = {  # noqa: RUF012 (what the worker's metrics must count for this batch)
+        "TaskSucceeded": 1,
+        "TaskFailed": 1,
+        "TokenNoLongerLive": 1,
+        "RecordRetried": 1,
+        "MessageMalformed": 1,
+    }
+
+
+@pytest.fixture
+def every_outcome(pattern: Pattern, monkeypatch: pytest.MonkeyPatch) -> EveryOutcome:
     executions = [pattern.start({"orderId": order}) for order in ("ok", "", "stale", "crash")]
     messages = pattern.receive(4)
     tokens = [json.loads(m["Body"])["taskToken"] for m in messages]
@@ -240,12 +258,72 @@ def test_no_log_line_holds_a_task_token(
         return real_work(task_input, heartbeat)
 
     monkeypatch.setattr(handler, "do_work", crash_on_demand)
+    return EveryOutcome(messages, executions, tokens)
 
-    # WHEN the worker handles them
-    response = pattern.invoke(messages)
+
+def test_no_log_line_holds_a_task_token(
+    pattern: Pattern, every_outcome: EveryOutcome, worker_logs: io.StringIO
+) -> None:
+    # GIVEN every outcome in one batch WHEN the worker handles it
+    response = pattern.invoke(every_outcome.messages)
 
     # THEN the logs say what happened, naming the executions, and no token appears
     logs = worker_logs.getvalue()
     assert len(failed_ids(response)) == 2
-    assert all(execution in logs for execution in executions)
-    assert not [token for token in tokens if token in logs]
+    assert all(execution in logs for execution in every_outcome.executions)
+    assert not [token for token in every_outcome.tokens if token in logs]
+
+
+LAMBDA_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+def lambda_keeps(line: str, logging_config: dict[str, Any], log_level: str) -> bool:
+    """Lambda's documented log-level filtering: only with the JSON log format and an application
+    log level; a line whose "level" is missing or not a level counts as INFO."""
+    if logging_config["log_format"] != "JSON" or "application_log_level" not in logging_config:
+        return True
+    try:
+        level = str(json.loads(line).get("level", "INFO")).upper()
+    except ValueError:
+        level = "INFO"
+    level = {"WARNING": "WARN", "CRITICAL": "FATAL"}.get(level, level)
+    if level not in LAMBDA_LEVELS:
+        level = "INFO"
+    # The level as Terraform gives it to Lambda: a literal, or the log_level variable's value.
+    threshold = logging_config["application_log_level"].replace("${var.log_level}", log_level)
+    return LAMBDA_LEVELS.index(level) >= LAMBDA_LEVELS.index(threshold)
+
+
+@pytest.mark.parametrize("log_level", ["DEBUG", "INFO", "WARN", "ERROR"])
+def test_every_metric_survives_lambdas_log_filter_at_every_log_level(
+    pattern: Pattern,
+    every_outcome: EveryOutcome,
+    worker_logs: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    log_level: str,
+) -> None:
+    # GIVEN the worker configured as Terraform configures it for this log level
+    evaluation = evaluate({"log_level": log_level})
+    environment = evaluation.derived["worker_environment"]
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", environment["POWERTOOLS_LOG_LEVEL"])
+    handler.logger.setLevel(None)  # Powertools' own order: ALC, then the code, then the variable
+    (logging_config,) = resource("aws_lambda_function", "worker")["logging_config"]
+    capsys.readouterr()
+
+    # WHEN it handles a batch with every outcome, and Lambda filters what it wrote
+    pattern.invoke(every_outcome.messages)
+    written = (capsys.readouterr().out + worker_logs.getvalue()).splitlines()
+    kept = [line for line in written if lambda_keeps(line, logging_config, log_level)]
+
+    # THEN every metric line reaches CloudWatch: each outcome counted once
+    metric_lines = [line for line in written if line.startswith('{"_aws"')]
+    assert [line for line in kept if line.startswith('{"_aws"')] == metric_lines
+    assert worker_metrics("\n".join(kept)) == every_outcome.counts
+    # AND the log lines are those at or above the level asked for, fewer as the level rises
+    levels = [json.loads(line)["level"] for line in kept if not line.startswith('{"_aws"')]
+    rank = ["DEBUG", "INFO", "WARNING", "ERROR"]
+    asked = rank.index({"WARN": "WARNING"}.get(log_level, log_level))
+    assert all(rank.index(level) >= asked for level in levels)
+    expected_lines = {"DEBUG": 5, "INFO": 4, "WARN": 2, "ERROR": 0}
+    assert len(levels) == expected_lines[log_level]

@@ -1,0 +1,130 @@
+"""The variables, run by real Terraform offline: every validation refuses what AWS would refuse at
+apply (or what cannot work), with its message, and lets a good value through; the check block
+warns where a failing task would no longer end as WorkerFailed; derived values are computed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from emulator.terraform import TerraformError, evaluate, load_hcl
+
+# variable -> (a good value, [(a bad value, a phrase of the message it gets), ...])
+VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
+    "name": ("orders-prod_2", [("", "1 to 40"), ("a" * 41, "1 to 40"), ("my.queue", "letters")]),
+    "tags": (
+        {"team": "payments"},
+        [
+            ({"aws:owner": "x"}, "aws:"),
+            ({"k" * 129: "v"}, "128"),
+            ({"k": "v" * 257}, "256"),
+            ({f"k{i}": "v" for i in range(51)}, "at most 50"),
+        ],
+    ),
+    "task_timeout_seconds": (
+        31536000,
+        [(0, "from 1 to 31536000"), (31536001, "31536000"), (1.5, "an integer")],
+    ),
+    "heartbeat_seconds": (60, [(0, "from 1"), (600, "task_timeout_seconds - 1"), (2.5, "integer")]),
+    "max_receive_count": (5, [(0, "from 1 to 1000"), (1001, "1000"), (2.5, "an integer")]),
+    "message_retention_seconds": (
+        60,
+        [(59, "from 60 to 1209600"), (1209601, "1209600"), (60.5, "an integer")],
+    ),
+    "worker_timeout_seconds": (900, [(0, "from 1 to 900"), (901, "900"), (0.5, "an integer")]),
+    "worker_memory_mb": (10240, [(127, "128 to 10240"), (10241, "10240"), (256.5, "an integer")]),
+    "architecture": ("x86_64", [("amd64", "arm64 or x86_64")]),
+    "powertools_version": ("latest", [("2.43.1", "3.x"), ("3.37", "3.x"), ("v3.37.0", "3.x")]),
+    "batch_size": (10000, [(0, "from 1 to 10000"), (10001, "10000"), (1.5, "an integer")]),
+    "batching_window_seconds": (300, [(-1, "from 0 to 300"), (301, "300"), (0.5, "an integer")]),
+    "maximum_concurrency": (1000, [(1, "from 2 to 1000"), (1001, "1000"), (2.5, "an integer")]),
+    "log_level": ("WARN", [("WARNING", "DEBUG, INFO, WARN or ERROR"), ("debug", "DEBUG")]),
+    "log_retention_days": (30, [(0, "CloudWatch Logs accepts"), (31, "CloudWatch Logs accepts")]),
+    "state_machine_log_level": ("ERROR", [("DEBUG", "ALL, ERROR, FATAL or OFF")]),
+}
+# Values that only work together: a good value of one may need another set.
+TOGETHER = {
+    "batch_size": {"batching_window_seconds": 1},
+    "batching_window_seconds": {"batch_size": 10},
+    "heartbeat_seconds": {"task_timeout_seconds": 600},
+}
+
+
+def validated_variables() -> set[str]:
+    return {
+        name
+        for block in load_hcl("variables.tf")["variable"]
+        for name, variable in block.items()
+        if variable.get("validation")
+    }
+
+
+def test_every_validated_variable_is_in_the_table() -> None:
+    assert set(VALIDATIONS) == validated_variables()
+
+
+@pytest.mark.parametrize("variable", sorted(VALIDATIONS))
+def test_a_good_value_plans(variable: str) -> None:
+    good, _ = VALIDATIONS[variable]
+
+    evaluation = evaluate({variable: good, **TOGETHER.get(variable, {})})
+
+    assert evaluation.variables[variable] == good
+
+
+BAD = [
+    (variable, bad, phrase) for variable, (_, bads) in VALIDATIONS.items() for bad, phrase in bads
+]
+
+
+@pytest.mark.parametrize(
+    ("variable", "bad", "phrase"), BAD, ids=[f"{v}={str(b)[:20]}" for v, b, _ in BAD]
+)
+def test_a_bad_value_fails_at_plan_with_its_message(variable: str, bad: Any, phrase: str) -> None:
+    with pytest.raises(TerraformError) as refused:
+        evaluate({variable: bad, **TOGETHER.get(variable, {})})
+
+    (diagnostic,) = refused.value.diagnostics
+    assert diagnostic.startswith("Invalid value for variable")
+    assert phrase in diagnostic
+    assert variable in diagnostic.split(":", 1)[1]  # the message names the variable
+
+
+def test_a_batch_over_ten_needs_a_batching_window() -> None:
+    with pytest.raises(TerraformError, match="at least 1 when batch_size is over 10"):
+        evaluate({"batch_size": 11, "batching_window_seconds": 0})
+
+
+def test_the_defaults_let_a_failing_task_end_as_worker_failed() -> None:
+    evaluation = evaluate()
+
+    assert evaluation.warnings == []
+    derived = evaluation.derived
+    assert derived["last_receive_done_seconds"] <= evaluation.variables["task_timeout_seconds"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "phrase"),
+    [
+        ({"task_timeout_seconds": 300}, "done 390 s after the first"),
+        ({"max_receive_count": 5}, "done 750 s after the first"),
+        ({"worker_timeout_seconds": 60}, "done 780 s after the first"),
+        ({"heartbeat_seconds": 60}, "180 s visibility timeout, longer than heartbeat_seconds = 60"),
+    ],
+)
+def test_values_that_let_a_failing_task_time_out_instead_warn_at_plan(
+    variables: dict[str, Any], phrase: str
+) -> None:
+    evaluation = evaluate(variables)
+
+    (warning,) = evaluation.warnings
+    assert warning.startswith("Check block assertion failed: A task whose work")
+    assert "CallbackTimedOut" in warning
+    assert phrase in warning
+
+
+def test_the_visibility_timeout_is_six_worker_timeouts_plus_the_batching_window() -> None:
+    derived = evaluate({"worker_timeout_seconds": 45, "batching_window_seconds": 20}).derived
+
+    assert derived["visibility_timeout_seconds"] == 6 * 45 + 20
