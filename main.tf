@@ -97,7 +97,31 @@ data "archive_file" "worker" {
   type        = "zip"
   source_dir  = "${path.module}/src"
   output_path = "${path.module}/build/worker.zip"
-  excludes    = ["**/__pycache__/**"]
+  excludes    = ["**/__pycache__/**", "worker/work_examples.json", "worker/work_requirements.txt"]
+}
+
+# The work's own dependencies (src/worker/work_requirements.txt), if it names any: built at plan
+# for the worker's architecture and Python 3.12 (manylinux wheels, never the build machine's) into
+# a reproducible zip, cached by the requirements' hash, and attached as a layer.
+data "external" "work_dependencies" {
+  count   = local.work_has_dependencies ? 1 : 0
+  program = ["python3", "${path.module}/build_dependencies.py"]
+
+  query = {
+    requirements = abspath(local.work_requirements)
+    architecture = var.architecture
+    build_dir    = abspath("${path.module}/build")
+  }
+}
+
+resource "aws_lambda_layer_version" "work_dependencies" {
+  count                    = local.work_has_dependencies ? 1 : 0
+  layer_name               = "${local.name}-work-dependencies"
+  description              = "The dependencies of the work of ${local.name}-worker (src/worker/work_requirements.txt)."
+  filename                 = data.external.work_dependencies[0].result.path
+  source_code_hash         = data.external.work_dependencies[0].result.base64sha256
+  compatible_runtimes      = ["python3.12"]
+  compatible_architectures = [var.architecture]
 }
 
 data "aws_ssm_parameter" "powertools_layer" {
@@ -126,12 +150,12 @@ resource "aws_lambda_function" "worker" {
   handler          = "worker.handler.lambda_handler"
   filename         = data.archive_file.worker.output_path
   source_code_hash = data.archive_file.worker.output_base64sha256
-  layers           = [data.aws_ssm_parameter.powertools_layer.insecure_value]
+  layers           = concat([data.aws_ssm_parameter.powertools_layer.insecure_value], aws_lambda_layer_version.work_dependencies[*].arn)
   memory_size      = var.worker_memory_mb
   timeout          = var.worker_timeout_seconds
 
   environment {
-    variables = merge(local.worker_environment, { POWERTOOLS_SERVICE_NAME = local.name })
+    variables = merge(var.worker_environment, local.worker_environment, { POWERTOOLS_SERVICE_NAME = local.name })
   }
 
   # Text, so that Lambda filters no line: with JSON and an application log level, Lambda takes a
@@ -150,7 +174,7 @@ resource "aws_lambda_function" "worker" {
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.worker]
+  depends_on = [aws_iam_role_policy.worker, aws_iam_role_policy.worker_work]
 }
 
 resource "aws_lambda_event_source_mapping" "worker" {
@@ -220,6 +244,14 @@ resource "aws_iam_role_policy" "worker" {
   name   = "answer-task-tokens"
   role   = aws_iam_role.worker.id
   policy = data.aws_iam_policy_document.worker.json
+}
+
+# What a team's work needs beyond the pattern (var.worker_policy_json), in a policy of its own.
+resource "aws_iam_role_policy" "worker_work" {
+  count  = var.worker_policy_json == null ? 0 : 1
+  name   = "the-work"
+  role   = aws_iam_role.worker.id
+  policy = var.worker_policy_json
 }
 
 ################################################################################

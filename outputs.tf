@@ -34,11 +34,11 @@ output "state_machine_log_group_name" {
 }
 
 output "start_success_command" {
-  description = "An AWS CLI command that starts an execution the worker completes (SUCCEEDED)."
-  value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input '{\"orderId\": \"order-1\"}'"
+  description = "An AWS CLI command that starts an execution with the work's accepted example (src/worker/work_examples.json): it SUCCEEDS with the work's result."
+  value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.accepted}"
 }
 
 output "start_failure_command" {
-  description = "An AWS CLI command that starts an execution the worker rejects (FAILED with InvalidTaskInput)."
-  value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input '{\"orderId\": \"\"}'"
+  description = "An AWS CLI command that starts an execution with the work's rejected example (src/worker/work_examples.json): it FAILS with the example's error."
+  value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.rejected}"
 }

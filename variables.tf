@@ -180,12 +180,37 @@ variable "include_execution_data" {
   default     = false
 }
 
+variable "worker_policy_json" {
+  description = "Extra permissions for the worker, for what a team's work calls (its own table, bucket or secret): an IAM policy document in JSON (e.g. a data.aws_iam_policy_document's json), attached to the worker's role as an inline policy of its own beside the pattern's, or null for none. Inline policies of a role total at most 10,240 characters."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.worker_policy_json == null || can(jsondecode(var.worker_policy_json).Statement)
+    error_message = "worker_policy_json must be null or an IAM policy document in JSON, with a Statement."
+  }
+}
+
+variable "worker_environment" {
+  description = "Extra environment variables for the worker, for the work's own settings (names of letters, digits and underscores, starting with a letter). The pattern's own variables and Powertools' (POWERTOOLS_*) are set by the pattern, and Lambda reserves AWS_REGION and the like: none of those may be given."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for name in keys(var.worker_environment) :
+      can(regex("^[A-Za-z][A-Za-z0-9_]*$", name)) && !startswith(name, "POWERTOOLS_") && !contains(keys(local.worker_environment), name) && !contains(local.lambda_reserved_environment, name)
+    ])
+    error_message = "worker_environment may not set ${join(", ", sort(concat(keys(local.worker_environment), local.lambda_reserved_environment)))} nor any POWERTOOLS_ name (the pattern sets Powertools itself: POWERTOOLS_LOGGER_LOG_EVENT would log task tokens), and names must be letters, digits and underscores, starting with a letter."
+  }
+}
+
 ################################################################################
-# Derived from the variables alone
+# Derived from the variables and the work's files alone
 #
 # Nothing below may use a resource, a data source or a provider: the emulator and the tests
-# evaluate variables.tf on its own with real Terraform, offline, so that what they run is what
-# main.tf deploys.
+# evaluate variables.tf (with statemachine/ and the work's examples and requirements) with real
+# Terraform, offline, so that what they run is what main.tf deploys.
 ################################################################################
 
 locals {
@@ -206,12 +231,34 @@ locals {
     heartbeat_seconds    = var.heartbeat_seconds
   }
 
-  # The worker's environment, except POWERTOOLS_SERVICE_NAME (the deployment's name, from main.tf).
+  # The worker's own environment, but POWERTOOLS_SERVICE_NAME (the deployment's name, set in
+  # main.tf); var.worker_environment is merged under it.
   worker_environment = {
     MAX_RECEIVE_COUNT            = tostring(var.max_receive_count)
     POWERTOOLS_LOG_LEVEL         = var.log_level
     POWERTOOLS_METRICS_NAMESPACE = var.name
   }
+
+  # Names Lambda sets itself and refuses in a function's configuration.
+  lambda_reserved_environment = [
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+  ]
+
+  # The work's examples (src/worker/work_examples.json), each input quoted for a POSIX shell, for
+  # the start commands in outputs.tf.
+  work_examples = jsondecode(file("${path.module}/src/worker/work_examples.json"))
+  work_example_inputs_quoted = {
+    for name, example in local.work_examples : name => "'${replace(jsonencode(example.input), "'", "'\\''")}'"
+  }
+
+  # The work's third-party dependencies, if its requirements file names any (a line that is not
+  # blank or a comment): terraform apply then builds a layer of them (main.tf).
+  work_requirements     = "${path.module}/src/worker/work_requirements.txt"
+  work_has_dependencies = length(regexall("(?m)^[[:space:]]*[^#[:space:]]", file(local.work_requirements))) > 0
 }
 
 # A warning, not a validation: such values deploy and work, but a task whose work keeps failing

@@ -11,6 +11,10 @@ terraform {
       source  = "hashicorp/archive"
       version = "~> 2.7"
     }
+    external = {
+      source  = "hashicorp/external"
+      version = "~> 2.3"
+    }
     random = {
       source  = "hashicorp/random"
       version = "~> 3.6"

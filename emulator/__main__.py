@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--logs", action="store_true", help="show the worker's JSON logs on stderr")
     soak = commands.add_parser("soak", help="executions with faults, every one accounted for")
     soak.add_argument("--executions", type=int, default=1000)
-    commands.add_parser("bench", help="performance figures, each against a floor")
+    bench = commands.add_parser("bench", help="performance figures, each against a floor")
+    bench.add_argument("--quick", action="store_true", help="a small run that checks the bench")
     args = parser.parse_args(argv)
 
     try:
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return soak_main(args.executions)
     from emulator.bench import main as bench_main
 
-    return bench_main()
+    return bench_main(quick=args.quick)
 
 
 if __name__ == "__main__":

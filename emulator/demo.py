@@ -13,6 +13,8 @@ from moto import mock_aws
 from emulator.console import WORKER_LOG, history, shorten, table, worker_output
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.pattern import Deployment, Settings, deploy, queue_depth
+from emulator.terraform import ROOT
+from emulator.work_examples import EXAMPLES_FILE, WorkExamples
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -29,16 +31,19 @@ class Scenario:
     expected: tuple[str, str | None]  # (status, error)
 
 
-SCENARIOS = [
-    Scenario("a valid order", {"orderId": "order-1"}, True, ("SUCCEEDED", None)),
-    Scenario("an order without orderId", {"item": "book"}, True, ("FAILED", "InvalidTaskInput")),
-    Scenario(
-        "the worker is stopped", {"orderId": "order-3"}, False, ("FAILED", "CallbackTimedOut")
-    ),
-]
+def scenarios(examples: WorkExamples) -> list[Scenario]:
+    """The three endings an execution can have, with the work's own example inputs."""
+    return [
+        Scenario("the accepted example", examples.accepted, True, ("SUCCEEDED", None)),
+        Scenario(
+            "the rejected example", examples.rejected, True, ("FAILED", examples.rejected_error)
+        ),
+        Scenario("the worker is stopped", examples.accepted, False, ("FAILED", "CallbackTimedOut")),
+    ]
 
 
 def run_demo(show_logs: bool = False) -> int:
+    examples = WorkExamples.load()
     with (
         worker_output(show_logs) as screen,
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
@@ -60,10 +65,11 @@ def run_demo(show_logs: bool = False) -> int:
         )
         default = Settings.from_terraform().task_timeout_seconds
         say(f"  task timeout   {settings.task_timeout_seconds} s (Terraform default: {default} s)")
+        say(f"  inputs         the work's examples, {EXAMPLES_FILE.relative_to(ROOT)}")
         say()
 
         rows, failures = [], 0
-        for number, scenario in enumerate(SCENARIOS, 1):
+        for number, scenario in enumerate(scenarios(examples), 1):
             if scenario.worker_running:
                 mapping.start()
             else:
@@ -103,18 +109,23 @@ def run_demo(show_logs: bool = False) -> int:
         failures += not drained
 
         say()
-        say("Event history of demo-2 (InvalidTaskInput):")
+        say(f"Event history of demo-2 ({examples.rejected_error}):")
         events = sfn.get_execution_history(executionArn=execution_arn(deployment, "demo-2"))
         say(history(events["events"]))
         say()
         if not show_logs:
             say(f"The worker's JSON logs are in {WORKER_LOG.relative_to(WORKER_LOG.parents[1])}")
             say("(python -m emulator demo --logs shows them as they happen).")
-        say(
-            "All outcomes as expected."
-            if not failures
-            else f"{failures} outcome(s) NOT as expected."
-        )
+        if failures:
+            say(f"{failures} outcome(s) NOT as expected.")
+            say(
+                f"Scenarios 1 and 2 take their input and expected error from "
+                f"{EXAMPLES_FILE.relative_to(ROOT)}: does src/worker/work.py accept the accepted "
+                "example and reject the rejected one with that error? (tests/test_work_examples.py "
+                "checks it.)"
+            )
+        else:
+            say("All outcomes as expected.")
     return 1 if failures else 0
 
 

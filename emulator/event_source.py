@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from emulator.pattern import Deployment, Settings
 
 LOG = logging.getLogger(__name__)
+IDLE_POLL_SECONDS = 0.05  # between polls of an empty queue
 
 
 def load_worker(settings: Settings, region: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -101,13 +102,10 @@ class EventSourceMapping:
         sqs: BaseClient,
         deployment: Deployment,
         handler: Callable[[dict[str, Any], Any], dict[str, Any]],
-        *,
-        wait_seconds: int = 1,
     ) -> None:
         self.sqs = sqs
         self.deployment = deployment
         self.handler = handler
-        self.wait_seconds = wait_seconds
         self.stats = Stats()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -117,7 +115,7 @@ class EventSourceMapping:
         messages = self.sqs.receive_message(
             QueueUrl=self.deployment.queue_url,
             MaxNumberOfMessages=min(self.deployment.settings.batch_size, 10),
-            WaitTimeSeconds=self.wait_seconds,
+            WaitTimeSeconds=0,  # short polls, so that stop() never waits out a long one
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
@@ -170,7 +168,8 @@ class EventSourceMapping:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once()
+                if not self.poll_once():
+                    self._stop.wait(IDLE_POLL_SECONDS)
             except Exception:
                 LOG.exception("Polling failed; retrying")
                 self._stop.wait(1)

@@ -103,15 +103,23 @@ def _queue_arn(sqs: BaseClient, queue_url: str) -> str:
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:
-    """The environment main.tf gives the worker Lambda (Powertools reads it at import); the
-    service name is var.name, where main.tf adds the deployment's random suffix."""
-    return {**settings.worker_environment, "POWERTOOLS_SERVICE_NAME": settings.name}
+    """The environment main.tf gives the worker Lambda (Powertools reads it at import), merged as
+    main.tf merges it; the service name is var.name, where main.tf adds the random suffix."""
+    return {
+        **settings.variables["worker_environment"],
+        **settings.worker_environment,
+        "POWERTOOLS_SERVICE_NAME": settings.name,
+    }
 
 
 def queue_depth(sqs: BaseClient, queue_url: str) -> int:
-    """Messages in a queue, visible or in flight."""
+    """Messages in a queue: visible, in flight, or delayed."""
     attributes = sqs.get_queue_attributes(
         QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
     )["Attributes"]
     return sum(int(value) for value in attributes.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import sys
@@ -17,6 +18,7 @@ from moto.server import ThreadedMotoServer
 from emulator.console import WORKER_LOG, worker_output
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.pattern import Settings, deploy
+from emulator.work_examples import WorkExamples
 
 REGION = "us-east-1"
 
@@ -74,20 +76,24 @@ def serve(port: int, show_logs: bool = False) -> int:
 def instructions(endpoint: str, state_machine_arn: str, show_logs: bool) -> str:
     aws = f"aws --endpoint-url {endpoint} --region {REGION}"
     logs = "on stderr" if show_logs else f"in {WORKER_LOG.relative_to(WORKER_LOG.parents[1])}"
+    examples = WorkExamples.load()
+    executions = state_machine_arn.replace(":stateMachine:", ":execution:")
     return f"""\
 The pattern is deployed on the emulator at {endpoint}; the worker is polling its queue.
 
   state machine  {state_machine_arn}
 
-Try it with the AWS CLI (any credentials do; these are dummies):
+Try it with the AWS CLI (any credentials do; these are dummies), with the work's examples:
 
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   {aws} stepfunctions start-execution \\
       --state-machine-arn {state_machine_arn} \\
-      --name order-1 --input '{{"orderId": "order-1"}}'
-  {aws} stepfunctions describe-execution \\
-      --execution-arn {state_machine_arn.replace(":stateMachine:", ":execution:")}:order-1
+      --name accepted-1 --input {shlex.quote(json.dumps(examples.accepted))}
+  {aws} stepfunctions describe-execution --execution-arn {executions}:accepted-1
 
-  A failure:  the same start-execution with --name order-2 --input '{{"orderId": ""}}'
+  {aws} stepfunctions start-execution \\
+      --state-machine-arn {state_machine_arn} \\
+      --name rejected-1 --input {shlex.quote(json.dumps(examples.rejected))}
+  {aws} stepfunctions describe-execution --execution-arn {executions}:rejected-1
 
 The worker's logs are {logs}. Ctrl-C stops the emulator."""

@@ -17,6 +17,7 @@ from moto import mock_aws
 from emulator.console import table, worker_output
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.pattern import Settings, deploy, queue_depth
+from emulator.work_examples import EXAMPLES_FILE, WorkExamples
 
 REGION = "us-east-1"
 
@@ -26,14 +27,14 @@ class SoakResult:
     executions: int
     seconds: float
     succeeded: int
-    failed_invalid_input: int
+    failed_as_rejected: int
     other_endings: int
     poison_sent: int
     poison_in_dlq: int
     duplicates_sent: int
     duplicates_absorbed: int
     live_successes: int
-    valid_inputs: int
+    accepted_inputs: int
     slowest_seconds: float
 
     @property
@@ -43,12 +44,12 @@ class SoakResult:
     @property
     def accounted_for(self) -> bool:
         return (
-            self.succeeded == self.valid_inputs
-            and self.failed_invalid_input == self.executions - self.valid_inputs
+            self.succeeded == self.accepted_inputs
+            and self.failed_as_rejected == self.executions - self.accepted_inputs
             and self.other_endings == 0
             and self.poison_in_dlq == self.poison_sent
             and self.duplicates_absorbed == self.duplicates_sent
-            and self.live_successes == self.valid_inputs
+            and self.live_successes == self.accepted_inputs
         )
 
 
@@ -58,9 +59,14 @@ def every(key: str, percent: int) -> bool:
 
 
 def run_soak(
-    executions: int, invalid_pct: int = 10, duplicate_pct: int = 5, poison_pct: int = 2
+    executions: int,
+    examples: WorkExamples,
+    rejected_pct: int = 10,
+    duplicate_pct: int = 5,
+    poison_pct: int = 2,
 ) -> SoakResult:
-    """Run the soak in a fresh moto; the worker's output is parsed for its metrics."""
+    """Run the soak in a fresh moto: the work's accepted example, and its rejected one for
+    `rejected_pct` % of the executions. The worker's output is parsed for its metrics."""
     worker_stdout = io.StringIO()
     with (
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
@@ -86,13 +92,11 @@ def run_soak(
                     )
             return handler(event, context)
 
-        inputs = [
-            {"orderId": ""} if every(f"input-{i}", invalid_pct) else {"orderId": f"order-{i}"}
-            for i in range(executions)
-        ]
+        rejected = [every(f"input-{i}", rejected_pct) for i in range(executions)]
+        inputs = [examples.rejected if no else examples.accepted for no in rejected]
         poison = [f'{{"poison": {i}}}' for i in range(executions * poison_pct // 100)]
         started = time.monotonic()
-        with EventSourceMapping(sqs, deployment, at_least_once, wait_seconds=1):
+        with EventSourceMapping(sqs, deployment, at_least_once):
             # As on AWS, executions start while the worker polls and answers the earlier ones.
             for i, execution_input in enumerate(inputs):
                 sfn.start_execution(
@@ -111,25 +115,25 @@ def run_soak(
         dlq = queue_depth(sqs, deployment.dlq_url)
 
     metrics = worker_metrics(worker_stdout.getvalue())
-    valid = sum(1 for execution_input in inputs if execution_input["orderId"])
+    accepted = rejected.count(False)
     endings = [(r["status"], r.get("error")) for r in results]
+    succeeded = endings.count(("SUCCEEDED", None))
+    failed_as_rejected = endings.count(("FAILED", examples.rejected_error))
     return SoakResult(
         executions=executions,
         seconds=round(seconds, 2),
-        succeeded=endings.count(("SUCCEEDED", None)),
-        failed_invalid_input=endings.count(("FAILED", "InvalidTaskInput")),
-        other_endings=len(endings)
-        - endings.count(("SUCCEEDED", None))
-        - endings.count(("FAILED", "InvalidTaskInput")),
+        succeeded=succeeded,
+        failed_as_rejected=failed_as_rejected,
+        other_endings=len(endings) - succeeded - failed_as_rejected,
         poison_sent=len(poison),
         poison_in_dlq=dlq,
         duplicates_sent=len(duplicated),
         # moto accepts a late SendTaskFailure on a finished execution's token (AWS answers
-        # TaskTimedOut): a duplicate of an invalid task shows as an extra TaskFailed there.
+        # TaskTimedOut): a duplicate of a rejected task shows as an extra TaskFailed there.
         duplicates_absorbed=int(metrics.get("TokenNoLongerLive", 0))
-        + max(0, int(metrics.get("TaskFailed", 0)) - (executions - valid)),
+        + max(0, int(metrics.get("TaskFailed", 0)) - (executions - accepted)),
         live_successes=int(metrics.get("TaskSucceeded", 0)),
-        valid_inputs=valid,
+        accepted_inputs=accepted,
         slowest_seconds=max((r["stopDate"] - r["startDate"]).total_seconds() for r in results),
     )
 
@@ -175,13 +179,15 @@ def worker_metrics(output: str) -> dict[str, float]:
 
 
 def main(executions: int) -> int:
+    examples = WorkExamples.load()
     with worker_output(show_logs=False) as screen:
         print(
-            f"Soak: {executions} executions, 10% invalid, 5% duplicated, 2% poison ...",
+            f"Soak: {executions} executions of the work's examples ({EXAMPLES_FILE.name}), "
+            "10% of them the rejected one, 5% of the task messages delivered twice, 2% poison ...",
             file=screen,
             flush=True,
         )
-        result = run_soak(executions)
+        result = run_soak(executions, examples)
         rows = [[key, str(value)] for key, value in asdict(result).items()]
         rows.insert(2, ["executions per second", f"{result.per_second:.1f}"])
         print(table(rows, ["figure", "value"]), file=screen)

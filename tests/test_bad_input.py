@@ -1,5 +1,5 @@
 """Bad input, case by case: each arrives in a batch beside a good record, gets its own named
-outcome, and costs the good record nothing.
+outcome, and costs the good record nothing. The work is the tests' own (tests/pattern_work.py).
 
 | case                               | outcome                                            |
 | ---------------------------------- | -------------------------------------------------- |
@@ -9,8 +9,8 @@ outcome, and costs the good record nothing.
 | taskToken over 2,048 characters    | MessageMalformed                                   |
 | a token never issued               | TokenNoLongerLive: done                            |
 | a token of a finished execution    | TokenNoLongerLive: done, the execution unchanged   |
-| input that is not an object        | execution FAILED, InvalidTaskInput                 |
-| orderId missing / empty            | execution FAILED, InvalidTaskInput                 |
+| input the work rejects             | execution FAILED with the work's error             |
+| input that is not an object        | execution FAILED, the work's InvalidTaskInput      |
 | a result over 256 KiB              | execution FAILED, TaskOutputTooLarge               |
 | a result that is not JSON          | execution FAILED, InvalidTaskOutput                |
 | unicode input                      | execution SUCCEEDED, the text intact               |
@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests import pattern_work
 from tests.conftest import failed_ids
-from worker import handler, work
+from tests.pattern_work import rejects, succeeds
+from worker import handler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,7 +44,7 @@ class Case:
     name: str
     execution_input: Any = None  # an execution is started with this input, unless `body` is set
     body: str | None = None  # a raw message body put on the queue instead
-    result: Any = None  # what the work returns instead of the sample's result
+    result: Any = None  # what the work returns instead of its own result
     strip_attributes: bool = False
     answer_first: bool = False  # the execution is answered before the worker sees its message
     record: str = DONE
@@ -50,36 +52,35 @@ class Case:
     error: str | None = None
 
 
-BIG_ORDER_ID = "o" * 250_000
+BIG_ID = "o" * 250_000
 CASES = [
     Case("body-not-json", body="{not json", record=RETRIED),
     Case("json-array", body='["taskToken"]', record=RETRIED),
-    Case("token-missing", body='{"input": {"orderId": "o"}}', record=RETRIED),
+    Case("token-missing", body='{"input": {"id": "o"}}', record=RETRIED),
     Case("token-empty", body='{"taskToken": "", "input": {}}', record=RETRIED),
     Case("token-not-a-string", body='{"taskToken": 12345, "input": {}}', record=RETRIED),
     Case("token-too-long", body=json.dumps({"taskToken": "t" * 2049}), record=RETRIED),
-    Case("token-never-issued", body='{"taskToken": "never-issued", "input": {"orderId": "o"}}'),
-    Case("token-of-finished-execution", {"orderId": "o"}, answer_first=True, status="SUCCEEDED"),
-    Case("input-not-an-object", "order-1", status="FAILED", error="InvalidTaskInput"),
-    Case("order-id-missing", {"order": "o"}, status="FAILED", error="InvalidTaskInput"),
-    Case("order-id-empty", {"orderId": "  "}, status="FAILED", error="InvalidTaskInput"),
+    Case("token-never-issued", body='{"taskToken": "never-issued", "input": {"id": "o"}}'),
+    Case("token-of-finished-execution", succeeds("o"), answer_first=True, status="SUCCEEDED"),
+    Case("work-rejects-the-input", rejects(), status="FAILED", error="Rejected"),
+    Case("input-not-an-object", "task-1", status="FAILED", error="InvalidTaskInput"),
     Case(
         "result-too-large",
-        {"orderId": "o"},
+        succeeds("o"),
         result={"blob": "x" * 262_145},
         status="FAILED",
         error="TaskOutputTooLarge",
     ),
     Case(
         "result-not-json",
-        {"orderId": "o"},
-        result={"orderId": {1, 2}},
+        succeeds("o"),
+        result={"id": {1, 2}},
         status="FAILED",
         error="InvalidTaskOutput",
     ),
-    Case("unicode-input", {"orderId": "注文-ß-🚚"}, status="SUCCEEDED"),
-    Case("input-near-256-kib", {"orderId": BIG_ORDER_ID}, status="SUCCEEDED"),
-    Case("attributes-missing", {"orderId": "o"}, strip_attributes=True, status="SUCCEEDED"),
+    Case("unicode-input", succeeds("注文-ß-🚚"), status="SUCCEEDED"),
+    Case("input-near-256-kib", succeeds(BIG_ID), status="SUCCEEDED"),
+    Case("attributes-missing", succeeds("o"), strip_attributes=True, status="SUCCEEDED"),
 ]
 
 
@@ -88,7 +89,7 @@ def test_bad_input_gets_its_named_outcome_and_spares_the_rest_of_the_batch(
     pattern: Pattern, monkeypatch: pytest.MonkeyPatch, case: Case
 ) -> None:
     # GIVEN a good task and the case, in one batch
-    good = pattern.start({"orderId": "good"}, name="good")
+    good = pattern.start(succeeds("good"), name="good")
     execution = None
     if case.body is not None:
         pattern.send_raw(case.body)
@@ -114,7 +115,7 @@ def test_bad_input_gets_its_named_outcome_and_spares_the_rest_of_the_batch(
         result = pattern.wait(execution)
         assert (result["status"], result.get("error")) == (case.status, case.error)
         if case.status == "SUCCEEDED" and not case.answer_first:
-            assert json.loads(result["output"])["orderId"] == case.execution_input["orderId"]
+            assert json.loads(result["output"])["id"] == case.execution_input["id"]
         if case.answer_first:
             assert json.loads(result["output"]) == {"first": True}
     # AND the good record's execution succeeded regardless
@@ -122,9 +123,13 @@ def test_bad_input_gets_its_named_outcome_and_spares_the_rest_of_the_batch(
 
 
 def returning(result: Any) -> Callable[[Any, Any], Any]:
-    """Work that returns `result` for the case, and the sample's result for the good record."""
+    """Work that returns `result` for the case, and the test work's result for the good record."""
 
     def do_work(task_input: Any, heartbeat: Any) -> Any:
-        return work.do_work(task_input, heartbeat) if task_input == {"orderId": "good"} else result
+        return (
+            pattern_work.do_work(task_input, heartbeat)
+            if task_input == succeeds("good")
+            else result
+        )
 
     return do_work

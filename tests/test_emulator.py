@@ -10,18 +10,19 @@ import socket
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 
 from emulator.event_source import EventSourceMapping
-from emulator.pattern import Settings
+from emulator.pattern import Settings, worker_environment
 from emulator.terraform import ROOT
-from worker import handler
+from emulator.work_examples import WorkExamples
+from tests.pattern_work import rejects, result, sleeps, succeeds
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from tests.conftest import Aws, Pattern
 
@@ -34,12 +35,24 @@ def running_worker(pattern: Pattern) -> EventSourceMapping:
 
 
 def test_the_emulator_deploys_what_terraform_computes_from_the_variables() -> None:
-    # GIVEN variables that change a derived value
-    settings = Settings.from_terraform(worker_timeout_seconds=10, batching_window_seconds=2)
+    # GIVEN variables that change derived values, and a team's own worker setting
+    settings = Settings.from_terraform(
+        worker_timeout_seconds=10,
+        batching_window_seconds=2,
+        max_receive_count=4,
+        worker_environment={"PAYMENTS_API_URL": "https://payments.example.com"},
+    )
 
-    # THEN the emulator takes Terraform's values: 6 x the timeout + the window
+    # THEN the emulator takes Terraform's values: 6 x the timeout + the window, and the worker's
+    # environment merged as main.tf merges it
     assert settings.visibility_timeout_seconds == 62
-    assert settings.worker_environment["MAX_RECEIVE_COUNT"] == str(settings.max_receive_count)
+    assert worker_environment(settings) == {
+        "PAYMENTS_API_URL": "https://payments.example.com",
+        "MAX_RECEIVE_COUNT": "4",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_METRICS_NAMESPACE": settings.name,
+        "POWERTOOLS_SERVICE_NAME": settings.name,
+    }
 
 
 def test_the_deployed_queue_has_the_terraform_redrive_and_visibility(pattern: Pattern) -> None:
@@ -68,54 +81,40 @@ def test_a_poison_message_reaches_the_dlq_after_the_configured_receives(aws: Aws
     assert worker.stats.failed_records == pattern.deployment.settings.max_receive_count
 
 
-def test_heartbeats_keep_a_long_task_alive_past_heartbeat_seconds(
-    aws: Aws, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_heartbeats_keep_a_long_task_alive_past_heartbeat_seconds(aws: Aws) -> None:
     # GIVEN HeartbeatSeconds of 1 and work that takes 3 s, heartbeating every 0.3 s
     pattern = aws.deploy(task_timeout_seconds=10, heartbeat_seconds=1)
 
-    def long_work(task_input: Any, heartbeat: Callable[[], None]) -> dict[str, Any]:
-        for _ in range(10):
-            time.sleep(0.3)
-            heartbeat()
-        return {"orderId": task_input["orderId"], "status": "ACCEPTED"}
-
-    monkeypatch.setattr(handler, "do_work", long_work)
     with running_worker(pattern):
-        result = pattern.wait(pattern.start({"orderId": "slow"}), timeout=20)
+        outcome = pattern.wait(pattern.start(sleeps("slow", 3, heartbeat_every=0.3)), timeout=20)
 
-    assert result["status"] == "SUCCEEDED"
+    assert outcome["status"] == "SUCCEEDED"
+    assert json.loads(outcome["output"]) == result("slow")
 
 
-def test_a_task_that_stops_heartbeating_ends_as_callback_timed_out(
-    aws: Aws, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_task_that_stops_heartbeating_ends_as_callback_timed_out(aws: Aws) -> None:
+    # GIVEN HeartbeatSeconds of 1 and work that takes 2.5 s without a heartbeat
     pattern = aws.deploy(task_timeout_seconds=10, heartbeat_seconds=1)
 
-    def silent_work(task_input: Any, heartbeat: Callable[[], None]) -> dict[str, Any]:
-        time.sleep(2.5)
-        return {"orderId": task_input["orderId"]}
-
-    monkeypatch.setattr(handler, "do_work", silent_work)
     with running_worker(pattern):
-        result = pattern.wait(pattern.start({"orderId": "silent"}), timeout=20)
+        outcome = pattern.wait(pattern.start(sleeps("silent", 2.5)), timeout=20)
 
-    assert (result["status"], result["error"]) == ("FAILED", "CallbackTimedOut")
+    assert (outcome["status"], outcome["error"]) == ("FAILED", "CallbackTimedOut")
 
 
 def test_fifty_concurrent_executions_all_reach_the_right_terminal_state(pattern: Pattern) -> None:
-    inputs = [{"orderId": f"order-{i}"} if i % 5 else {"orderId": ""} for i in range(50)]
+    inputs = [succeeds(f"task-{i}") if i % 5 else rejects(f"task-{i}") for i in range(50)]
 
     with running_worker(pattern):
         executions = [pattern.start(execution_input) for execution_input in inputs]
-        results = [pattern.wait(execution, timeout=60) for execution in executions]
+        outcomes = [pattern.wait(execution, timeout=60) for execution in executions]
 
-    for execution_input, result in zip(inputs, results, strict=True):
-        if execution_input["orderId"]:
-            assert result["status"] == "SUCCEEDED"
-            assert json.loads(result["output"])["orderId"] == execution_input["orderId"]
+    for i, outcome in enumerate(outcomes):
+        if i % 5:
+            assert outcome["status"] == "SUCCEEDED"
+            assert json.loads(outcome["output"]) == result(f"task-{i}")
         else:
-            assert (result["status"], result["error"]) == ("FAILED", "InvalidTaskInput")
+            assert (outcome["status"], outcome["error"]) == ("FAILED", "Rejected")
     assert pattern.queue_depth() == 0
     assert pattern.queue_depth(dlq=True) == 0
 
@@ -124,7 +123,10 @@ def emulator_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "emulator", *args]
 
 
-def test_make_demo_shows_the_three_outcomes_and_exits_zero() -> None:
+def test_make_demo_shows_the_three_outcomes_of_the_works_examples_and_exits_zero() -> None:
+    # GIVEN the work's examples (the demo runs the real work, as a user's `make demo` does)
+    examples = WorkExamples.load()
+
     run = subprocess.run(
         emulator_command("demo"), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
@@ -135,8 +137,9 @@ def test_make_demo_shows_the_three_outcomes_and_exits_zero() -> None:
     ]
     statuses = [next(word for word in row if word in {"SUCCEEDED", "FAILED"}) for row in rows]
     assert statuses == ["SUCCEEDED", "FAILED", "FAILED"]
-    assert "InvalidTaskInput" in rows[1]
+    assert any(word.startswith(examples.rejected_error) for word in rows[1])
     assert any(word.startswith("CallbackTimedOut") for word in rows[2])
+    assert "inputs         the work's examples, src/worker/work_examples.json" in run.stdout
     assert "All outcomes as expected." in run.stdout
 
 
@@ -186,8 +189,11 @@ def test_make_serve_answers_a_plain_boto3_client_and_stops_cleanly(
         aws_secret_access_key="anything",
     )
 
-    good = sfn.start_execution(stateMachineArn=arn, name="good", input='{"orderId": "o-1"}')
-    bad = sfn.start_execution(stateMachineArn=arn, name="bad", input='{"orderId": ""}')
+    examples = WorkExamples.load()
+    good = sfn.start_execution(
+        stateMachineArn=arn, name="good", input=json.dumps(examples.accepted)
+    )
+    bad = sfn.start_execution(stateMachineArn=arn, name="bad", input=json.dumps(examples.rejected))
     results = {}
     for name, execution in (("good", good), ("bad", bad)):
         deadline = time.monotonic() + 30
@@ -198,8 +204,11 @@ def test_make_serve_answers_a_plain_boto3_client_and_stops_cleanly(
         results[name] = d
 
     assert results["good"]["status"] == "SUCCEEDED"
-    assert json.loads(results["good"]["output"]) == {"orderId": "o-1", "status": "ACCEPTED"}
-    assert (results["bad"]["status"], results["bad"]["error"]) == ("FAILED", "InvalidTaskInput")
+    assert json.loads(results["good"]["output"]) is not None  # the work's result, whatever it is
+    assert (results["bad"]["status"], results["bad"]["error"]) == (
+        "FAILED",
+        examples.rejected_error,
+    )
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0

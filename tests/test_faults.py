@@ -14,7 +14,8 @@ from moto.core.models import botocore_stubber
 from emulator.event_source import EventSourceMapping
 from emulator.pattern import Settings
 from tests.conftest import failed_ids, with_receive_count
-from worker import callback, handler, work
+from tests.pattern_work import crashes, succeeds
+from worker import callback
 
 if TYPE_CHECKING:
     from tests.conftest import Aws, Pattern
@@ -72,7 +73,7 @@ def test_a_passing_throttle_or_5xx_on_the_callback_is_retried_by_botocore(
     pattern: Pattern, fast_retries: None, status: int, code: str
 ) -> None:
     # GIVEN Step Functions fails the first two attempts of the callback
-    execution = pattern.start({"orderId": "order-1"})
+    execution = pattern.start(succeeds("task-1"))
     faults = inject(status, code, count=2)
 
     # WHEN the worker answers
@@ -87,7 +88,7 @@ def test_a_passing_throttle_or_5xx_on_the_callback_is_retried_by_botocore(
 def test_a_throttle_that_outlasts_the_retries_brings_the_record_back_to_be_answered_once(
     pattern: Pattern, fast_retries: None
 ) -> None:
-    execution = pattern.start({"orderId": "order-1"})
+    execution = pattern.start(succeeds("task-1"))
     (message,) = pattern.receive(1)
     faults = inject(400, "ThrottlingException", count=3)
 
@@ -101,49 +102,36 @@ def test_a_throttle_that_outlasts_the_retries_brings_the_record_back_to_be_answe
     assert faults.delivered == 1  # answered once
 
 
-def test_a_crash_mid_batch_brings_back_only_the_crashed_records(
-    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # GIVEN work that crashes for two orders of a batch of five
-    def crash_some(task_input: Any, heartbeat: Any) -> dict[str, Any]:
-        if task_input["orderId"] in {"order-1", "order-3"}:
-            raise MemoryError("the work ran out of memory")
-        return work.do_work(task_input, heartbeat)
-
-    monkeypatch.setattr(handler, "do_work", crash_some)
-    executions = {f"order-{i}": pattern.start({"orderId": f"order-{i}"}) for i in range(5)}
+def test_a_crash_mid_batch_brings_back_only_the_crashed_records(pattern: Pattern) -> None:
+    # GIVEN a batch of five tasks whose work crashes for two
+    inputs = [succeeds("0"), crashes("1"), succeeds("2"), crashes("3"), succeeds("4")]
+    executions = [pattern.start(task_input) for task_input in inputs]
     messages = pattern.receive(5)
 
+    # WHEN the worker handles the batch
     response = pattern.invoke(messages)
 
-    crashed = {
-        m["MessageId"] for m in messages if '"order-1"' in m["Body"] or '"order-3"' in m["Body"]
-    }
+    # THEN exactly the crashed records come back, and only their executions still wait
+    crashed = {m["MessageId"] for m in messages if '"crash"' in m["Body"]}
+    assert len(crashed) == 2
     assert failed_ids(response) == crashed
-    for order in ("order-0", "order-2", "order-4"):
-        assert pattern.wait(executions[order])["status"] == "SUCCEEDED"
-    for order in ("order-1", "order-3"):
-        assert pattern.status(executions[order]) == "RUNNING"  # waiting for the retry
+    for execution in executions[0::2]:
+        assert pattern.wait(execution)["status"] == "SUCCEEDED"
+    for execution in executions[1::2]:
+        assert pattern.status(execution) == "RUNNING"  # waiting for the retry
 
 
 def test_a_task_that_always_crashes_is_failed_on_its_last_receive_not_left_to_time_out(
-    aws: Aws, monkeypatch: pytest.MonkeyPatch
+    aws: Aws,
 ) -> None:
-    # GIVEN a 1-second visibility timeout and work that always crashes for one order
+    # GIVEN a 1-second visibility timeout and a task whose work always crashes
     pattern = aws.deploy(visibility_timeout_seconds=1, task_timeout_seconds=60)
-
-    def crash_one(task_input: Any, heartbeat: Any) -> dict[str, Any]:
-        if task_input["orderId"] == "doomed":
-            raise RuntimeError("always fails")
-        return work.do_work(task_input, heartbeat)
-
-    monkeypatch.setattr(handler, "do_work", crash_one)
     from worker.handler import lambda_handler
 
     # WHEN the event source mapping keeps handing it to the worker
     with EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler) as worker:
-        doomed = pattern.start({"orderId": "doomed"})
-        fine = pattern.start({"orderId": "fine"})
+        doomed = pattern.start(crashes("always fails"))
+        fine = pattern.start(succeeds("fine"))
         doomed_result = pattern.wait(doomed, timeout=30)
 
     # THEN it failed with WorkerFailed after max_receive_count receives, long before its timeout
@@ -162,7 +150,7 @@ def test_a_task_that_always_crashes_is_failed_on_its_last_receive_not_left_to_ti
     ids=["defaults", "task-timeout-300"],
 )
 def test_terraforms_check_foretells_how_a_task_whose_work_always_fails_ends(
-    aws: Aws, monkeypatch: pytest.MonkeyPatch, variables: dict[str, Any], ending: str
+    aws: Aws, variables: dict[str, Any], ending: str
 ) -> None:
     # GIVEN Terraform's values, with the visibility and task timeouts scaled by 1/60 (so a
     # 10-minute timeout takes 10 s), and work that always crashes
@@ -176,15 +164,11 @@ def test_terraforms_check_foretells_how_a_task_whose_work_always_fails_ends(
         }
     )
 
-    def crash(task_input: Any, heartbeat: Any) -> dict[str, Any]:
-        raise RuntimeError("always fails")
-
-    monkeypatch.setattr(handler, "do_work", crash)
     from worker.handler import lambda_handler
 
     # WHEN the worker keeps receiving its message
     with EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler):
-        result = pattern.wait(pattern.start({"orderId": "doomed"}), timeout=30)
+        result = pattern.wait(pattern.start(crashes("always fails")), timeout=30)
 
     # THEN it ends as the check foretold: WorkerFailed on the last receive when no warning,
     # CallbackTimedOut before it when Terraform warned
@@ -196,7 +180,7 @@ def test_a_worker_down_longer_than_the_timeout_finds_stale_messages_and_retries_
 ) -> None:
     # GIVEN a 1-second task timeout and no worker
     pattern = aws.deploy(task_timeout_seconds=1)
-    executions = [pattern.start({"orderId": f"order-{i}"}) for i in range(5)]
+    executions = [pattern.start(succeeds(f"task-{i}")) for i in range(5)]
 
     # WHEN the executions time out
     results = [pattern.wait(execution) for execution in executions]

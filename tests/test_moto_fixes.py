@@ -17,6 +17,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from emulator import moto_fixes
 from tests.conftest import failed_ids
+from tests.pattern_work import succeeds
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -40,7 +41,7 @@ def an_execution_still_starting(pattern: Pattern) -> Iterator[str]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ExecutionWorker, "_get_evaluation_entrypoint", held)
-        arn = pattern.start({"orderId": "starting"}, name=STARTING)
+        arn = pattern.start(succeeds("starting"), name=STARTING)
         try:
             yield arn
         finally:
@@ -51,7 +52,7 @@ def test_a_callback_reaches_its_execution_while_another_is_starting(
     pattern: Pattern, an_execution_still_starting: str
 ) -> None:
     # GIVEN an execution waiting for its token, and another one still starting
-    waiting = pattern.start({"orderId": "order-1"})
+    waiting = pattern.start(succeeds("waiting"))
     (message,) = pattern.receive(1)
 
     # WHEN the worker answers the waiting execution's token
@@ -70,7 +71,7 @@ def test_moto_still_needs_the_correction(
     monkeypatch.setattr(
         StepFunctionsParserBackend, "_get_executions", moto_fixes.MOTO_GET_EXECUTIONS
     )
-    waiting = pattern.start({"orderId": "order-1"})
+    waiting = pattern.start(succeeds("waiting"))
     (message,) = pattern.receive(1)
 
     # WHEN the worker answers while another execution is starting

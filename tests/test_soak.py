@@ -1,23 +1,26 @@
-"""A small `make soak` in every test run: invalid inputs, duplicate deliveries and poison messages,
-and every execution accounted for (the 1,000-execution run is `make soak`)."""
+"""A small `make soak` in every test run, with the tests' own work and its examples: rejected
+inputs, duplicate deliveries and poison messages, and every execution accounted for (the
+1,000-execution run of the work's own examples is `make soak`)."""
 
 from __future__ import annotations
 
 from emulator.soak import run_soak
+from emulator.work_examples import WorkExamples
+from tests import pattern_work
 
 
 def test_every_execution_is_accounted_for_under_duplicates_and_poison() -> None:
-    # GIVEN 200 executions, 10% with invalid input, 5% of task messages delivered twice,
-    # and 2% poison messages put on the queue directly
-    result = run_soak(200)
+    # GIVEN 200 executions, 10% with the input the work rejects, 5% of task messages delivered
+    # twice, and 2% poison messages put on the queue directly
+    result = run_soak(200, WorkExamples.of(pattern_work.EXAMPLES))
 
     # THEN each ended as its input calls for, none by timing out
-    assert result.succeeded == result.valid_inputs
-    assert result.failed_invalid_input == result.executions - result.valid_inputs
+    assert result.succeeded == result.accepted_inputs
+    assert result.failed_as_rejected == result.executions - result.accepted_inputs
     assert result.other_endings == 0
     # AND every poison message is in the DLQ, every duplicate was absorbed,
-    # and exactly one live SendTaskSuccess was made per valid execution
+    # and exactly one live SendTaskSuccess was made per accepted execution
     assert result.poison_in_dlq == result.poison_sent == 4
     assert result.duplicates_sent > 0
     assert result.duplicates_absorbed == result.duplicates_sent
-    assert result.live_successes == result.valid_inputs
+    assert result.live_successes == result.accepted_inputs

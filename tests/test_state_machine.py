@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from emulator.event_source import EventSourceMapping
+from tests.pattern_work import rejects, result, succeeds
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -25,31 +26,36 @@ def worker(pattern: Pattern) -> Iterator[EventSourceMapping]:
         yield mapping
 
 
-def test_an_order_succeeds_with_the_workers_result_as_output(
+def test_a_task_succeeds_with_the_workers_result_as_output(
     pattern: Pattern, worker: EventSourceMapping
 ) -> None:
-    execution = pattern.start({"orderId": "order-42", "items": 3})
+    execution = pattern.start(succeeds("task-42", items=3))
 
-    result = pattern.wait(execution)
+    outcome = pattern.wait(execution)
 
-    assert result["status"] == "SUCCEEDED"
-    assert json.loads(result["output"]) == {"orderId": "order-42", "status": "ACCEPTED"}
+    assert outcome["status"] == "SUCCEEDED"
+    assert json.loads(outcome["output"]) == result("task-42")
     assert pattern.queue_depth() == 0
 
 
 @pytest.mark.parametrize(
-    "execution_input",
-    [{"orderId": ""}, {"orderId": 7}, {"item": "no order"}, ["order-1"], "order-1"],
-    ids=["empty", "number", "missing", "array", "string"],
+    ("execution_input", "error"),
+    [
+        (rejects("no such customer"), "Rejected"),
+        ({"id": 7}, "InvalidTaskInput"),
+        (["task-1"], "InvalidTaskInput"),
+        ("task-1", "InvalidTaskInput"),
+    ],
+    ids=["rejected", "id-not-a-string", "array", "string"],
 )
-def test_invalid_input_fails_the_execution_with_invalid_task_input(
-    pattern: Pattern, worker: EventSourceMapping, execution_input: object
+def test_a_task_error_fails_the_execution_with_the_works_error(
+    pattern: Pattern, worker: EventSourceMapping, execution_input: object, error: str
 ) -> None:
     execution = pattern.start(execution_input)
 
-    result = pattern.wait(execution)
+    outcome = pattern.wait(execution)
 
-    assert (result["status"], result["error"]) == ("FAILED", "InvalidTaskInput")
+    assert (outcome["status"], outcome["error"]) == ("FAILED", error)
     assert pattern.queue_depth() == 0
     assert pattern.queue_depth(dlq=True) == 0
 
@@ -58,7 +64,7 @@ def test_no_callback_in_time_fails_the_execution_with_callback_timed_out(aws: Aw
     # GIVEN a short task timeout and no worker running
     pattern = aws.deploy(task_timeout_seconds=1)
 
-    execution = pattern.start({"orderId": "order-1"})
+    execution = pattern.start(succeeds("task-1"))
 
     result = pattern.wait(execution)
     assert (result["status"], result["error"]) == ("FAILED", "CallbackTimedOut")
@@ -68,14 +74,14 @@ def test_no_callback_in_time_fails_the_execution_with_callback_timed_out(aws: Aw
 
 
 def test_the_message_carries_token_execution_and_input(pattern: Pattern) -> None:
-    execution = pattern.start({"orderId": "order-1", "note": "ünïcödé"})
+    execution = pattern.start(succeeds("task-1", note="ünïcödé"))
 
     (message,) = pattern.receive(1)
 
     body = json.loads(message["Body"])
     assert set(body) == {"taskToken", "executionArn", "input"}
     assert body["executionArn"] == execution
-    assert body["input"] == {"orderId": "order-1", "note": "ünïcödé"}
+    assert body["input"] == {"id": "task-1", "note": "ünïcödé"}
 
 
 @pytest.mark.parametrize("cause", ["the order service said no", None], ids=["cause", "no-cause"])
@@ -84,7 +90,7 @@ def test_a_failure_from_any_holder_of_the_token_ends_the_execution_with_its_erro
 ) -> None:
     # GIVEN an execution waiting, and someone else than the worker holding its token (an operator
     # with the AWS CLI, a team's second worker): SendTaskFailure's error and cause are optional
-    execution = pattern.start({"orderId": "order-1"})
+    execution = pattern.start(succeeds("task-1"))
     (message,) = pattern.receive(1)
     token = json.loads(message["Body"])["taskToken"]
 

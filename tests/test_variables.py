@@ -42,6 +42,22 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
     "log_level": ("WARN", [("WARNING", "DEBUG, INFO, WARN or ERROR"), ("debug", "DEBUG")]),
     "log_retention_days": (30, [(0, "CloudWatch Logs accepts"), (31, "CloudWatch Logs accepts")]),
     "state_machine_log_level": ("ERROR", [("DEBUG", "ALL, ERROR, FATAL or OFF")]),
+    "worker_policy_json": (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", '
+        '"Resource": "arn:aws:s3:::my-bucket/*"}]}',
+        [("not json", "IAM policy document in JSON"), ('{"Version": "2012-10-17"}', "Statement")],
+    ),
+    "worker_environment": (
+        {"PAYMENTS_API_URL": "https://payments.example.com", "RETRIES": "3"},
+        [
+            ({"MAX_RECEIVE_COUNT": "9"}, "may not set"),
+            ({"POWERTOOLS_LOGGER_LOG_EVENT": "true"}, "POWERTOOLS_"),
+            ({"AWS_REGION": "eu-west-1"}, "AWS_REGION"),
+            ({"_HANDLER": "x.y"}, "_HANDLER"),
+            ({"1ST": "x"}, "starting with a letter"),
+            ({"MY-SETTING": "x"}, "letters, digits and underscores"),
+        ],
+    ),
 }
 # Values that only work together: a good value of one may need another set.
 TOGETHER = {

@@ -18,8 +18,9 @@ from botocore.exceptions import ClientError
 from emulator.soak import worker_metrics
 from emulator.terraform import evaluate
 from tests.conftest import failed_ids, with_receive_count
+from tests.pattern_work import crashes, rejects, result, succeeds
 from tests.test_terraform import resource
-from worker import callback, handler, work
+from worker import callback, handler
 from worker.messages import MAX_CAUSE_CHARS, MAX_ERROR_CHARS, MAX_OUTPUT_BYTES, TaskError
 
 if TYPE_CHECKING:
@@ -67,18 +68,18 @@ def execution_of(message: dict[str, Any]) -> str:
 
 def test_a_full_batch_of_ten_is_answered_record_by_record(pattern: Pattern) -> None:
     # GIVEN ten executions waiting for the worker
-    executions = [pattern.start({"orderId": f"order-{i}"}) for i in range(10)]
+    executions = [pattern.start(succeeds(f"task-{i}")) for i in range(10)]
     messages = pattern.receive(10)
 
     # WHEN one invocation gets all ten records
     response = pattern.invoke(messages)
 
-    # THEN nothing comes back and every execution succeeded with its own order in its output
+    # THEN nothing comes back and every execution succeeded with its own task's result
     assert response == {"batchItemFailures": []}
     for i, execution in enumerate(executions):
-        result = pattern.wait(execution)
-        assert result["status"] == "SUCCEEDED"
-        assert json.loads(result["output"]) == {"orderId": f"order-{i}", "status": "ACCEPTED"}
+        outcome = pattern.wait(execution)
+        assert outcome["status"] == "SUCCEEDED"
+        assert json.loads(outcome["output"]) == result(f"task-{i}")
     assert pattern.queue_depth() == 10  # the event source mapping, not the handler, deletes
 
 
@@ -86,9 +87,9 @@ def test_a_mixed_batch_gets_exactly_the_right_callbacks(
     pattern: Pattern, spy: CallbackSpy, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a good task, a task with invalid input, a task already answered, and a malformed message
-    good = pattern.start({"orderId": "order-good"})
-    invalid = pattern.start({"orderId": ""})
-    answered = pattern.start({"orderId": "order-answered"})
+    good = pattern.start(succeeds("good"))
+    invalid = pattern.start(rejects("no such customer"))
+    answered = pattern.start(succeeds("answered"))
     pattern.send_raw("this is not JSON")
     messages = {execution_of(m): m for m in pattern.receive(4)}
     stale_token = json.loads(messages[answered]["Body"])["taskToken"]
@@ -103,9 +104,9 @@ def test_a_mixed_batch_gets_exactly_the_right_callbacks(
     assert failed_ids(response) == {messages["malformed"]["MessageId"]}
     # AND the good task succeeded, the invalid one failed with a named error and cause,
     # and the answered execution kept the answer it had
-    assert json.loads(pattern.wait(good)["output"])["orderId"] == "order-good"
+    assert json.loads(pattern.wait(good)["output"]) == result("good")
     assert pattern.wait(invalid)["status"] == "FAILED"
-    assert pattern.wait(invalid)["error"] == "InvalidTaskInput"
+    assert pattern.wait(invalid)["error"] == "Rejected"
     assert json.loads(pattern.wait(answered)["output"]) == {"by": "someone else"}
     assert sorted(spy.operations()) == [
         "send_task_failure",
@@ -113,7 +114,7 @@ def test_a_mixed_batch_gets_exactly_the_right_callbacks(
         "send_task_success",
     ]
     failure = dict(spy.calls)["send_task_failure"]
-    assert failure["cause"] == "orderId must be a non-empty string"
+    assert failure["cause"] == "no such customer"
     # AND each outcome was counted once
     assert worker_metrics(capsys.readouterr().out) == {
         "TaskSucceeded": 1,
@@ -124,14 +125,10 @@ def test_a_mixed_batch_gets_exactly_the_right_callbacks(
 
 
 def test_an_unexpected_error_retries_until_the_last_receive_then_fails_the_execution(
-    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+    pattern: Pattern,
 ) -> None:
-    # GIVEN work that crashes
-    def crash(task_input: Any, heartbeat: Any) -> dict[str, Any]:
-        raise ConnectionError("the order service is down")
-
-    monkeypatch.setattr(handler, "do_work", crash)
-    execution = pattern.start({"orderId": "order-1"})
+    # GIVEN a task whose work crashes
+    execution = pattern.start(crashes("the order service is down"))
     (message,) = pattern.receive(1)
     max_receives = pattern.deployment.settings.max_receive_count
 
@@ -147,24 +144,24 @@ def test_an_unexpected_error_retries_until_the_last_receive_then_fails_the_execu
 
     # THEN it is done, and the execution fails now instead of waiting out its timeout
     assert response == {"batchItemFailures": []}
-    result = pattern.wait(execution)
-    assert (result["status"], result["error"]) == ("FAILED", "WorkerFailed")
+    outcome = pattern.wait(execution)
+    assert (outcome["status"], outcome["error"]) == ("FAILED", "WorkerFailed")
 
 
 @pytest.mark.parametrize(
-    ("result", "error"),
+    ("refused", "error"),
     [
-        ({"orderId": "o", "blob": "x" * MAX_OUTPUT_BYTES}, "TaskOutputTooLarge"),
-        ({"orderId": "o", "when": object()}, "InvalidTaskOutput"),
-        ({"orderId": "o", "ratio": float("nan")}, "InvalidTaskOutput"),
+        ({"id": "o", "blob": "x" * MAX_OUTPUT_BYTES}, "TaskOutputTooLarge"),
+        ({"id": "o", "when": object()}, "InvalidTaskOutput"),
+        ({"id": "o", "ratio": float("nan")}, "InvalidTaskOutput"),
     ],
     ids=["too-large", "not-serialisable", "nan"],
 )
 def test_a_result_step_functions_would_refuse_fails_the_execution_with_a_named_error(
-    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, result: Any, error: str
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, refused: Any, error: str
 ) -> None:
-    monkeypatch.setattr(handler, "do_work", lambda task_input, heartbeat: result)
-    execution = pattern.start({"orderId": "o"})
+    monkeypatch.setattr(handler, "do_work", lambda task_input, heartbeat: refused)
+    execution = pattern.start(succeeds("o"))
 
     response = pattern.invoke(pattern.receive(1))
 
@@ -180,7 +177,7 @@ def test_error_and_cause_are_cut_to_the_api_limits(
         raise TaskError("E" * 1_000, "c" * 100_000)
 
     monkeypatch.setattr(handler, "do_work", reject)
-    execution = pattern.start({"orderId": "o"})
+    execution = pattern.start(succeeds("o"))
 
     pattern.invoke(pattern.receive(1))
 
@@ -195,7 +192,7 @@ def test_a_callback_that_keeps_failing_brings_the_record_back_unanswered(
 ) -> None:
     # GIVEN Step Functions throttles every callback, even after botocore's retries
     spy.fail_with = "ThrottlingException"
-    execution = pattern.start({"orderId": "order-1"})
+    execution = pattern.start(succeeds("task-1"))
     (message,) = pattern.receive(1)
 
     # WHEN the record is handled
@@ -242,22 +239,15 @@ class EveryOutcome:
 
 
 @pytest.fixture
-def every_outcome(pattern: Pattern, monkeypatch: pytest.MonkeyPatch) -> EveryOutcome:
-    executions = [pattern.start({"orderId": order}) for order in ("ok", "", "stale", "crash")]
+def every_outcome(pattern: Pattern) -> EveryOutcome:
+    inputs = [succeeds("ok"), rejects(), succeeds("stale"), crashes()]
+    executions = [pattern.start(task_input) for task_input in inputs]
     messages = pattern.receive(4)
     tokens = [json.loads(m["Body"])["taskToken"] for m in messages]
     stale = next(m for m in messages if '"stale"' in m["Body"])
     pattern.aws.sfn.send_task_success(taskToken=json.loads(stale["Body"])["taskToken"], output="{}")
     pattern.send_raw(json.dumps({"taskToken": 42, "input": {}}))
     messages += pattern.receive(1)
-    real_work = work.do_work
-
-    def crash_on_demand(task_input: Any, heartbeat: Any) -> dict[str, Any]:
-        if task_input.get("orderId") == "crash":
-            raise RuntimeError("crashed")
-        return real_work(task_input, heartbeat)
-
-    monkeypatch.setattr(handler, "do_work", crash_on_demand)
     return EveryOutcome(messages, executions, tokens)
 
 

@@ -1,9 +1,14 @@
 """The sample work: the one module a team replaces with its own.
 
-`do_work` receives the execution input and returns the execution output. It raises TaskError
-for input it cannot accept (the execution fails with that error now); any other exception is
-treated as transient and the message is retried. Long work calls `heartbeat()` more often than
-the state machine's HeartbeatSeconds, when that is set.
+`do_work` receives the execution input and returns the execution output (a JSON value of at most
+256 KiB). It raises TaskError for input it cannot accept (the execution fails with that error
+now); any other exception is treated as transient and the message is retried. Long work calls
+`heartbeat()` more often than the state machine's HeartbeatSeconds, when that is set.
+
+Beside it, work_examples.json gives an input this work accepts and one it rejects, with the error:
+`make demo`, `make serve`, the soak, the bench and Terraform's start commands take their inputs
+from there, and tests/test_work_examples.py holds them against `do_work`. Its dependencies, if
+any, go in work_requirements.txt; its own tests in tests/test_work.py.
 """
 
 from __future__ import annotations

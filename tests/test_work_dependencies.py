@@ -1,0 +1,121 @@
+"""The work's own dependencies: `terraform plan` builds them into a layer for the worker's
+architecture and Python 3.12 (build_dependencies.py, run by main.tf's data "external"), whatever
+machine it runs on; with no requirements there is no layer and the package is the source alone.
+These tests download two small wheels from PyPI per architecture."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from typing import TYPE_CHECKING
+
+import pytest
+
+from emulator.terraform import ROOT, evaluate, load_hcl
+from tests.conftest import copy_of_the_project
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# One pure-Python dependency and one with a compiled extension.
+REQUIREMENTS = "six==1.17.0\nmarkupsafe==3.0.2\n"
+ELF_MACHINE = {"arm64": 183, "x86_64": 62}  # e_machine: EM_AARCH64, EM_X86_64
+SO_SUFFIX = {
+    "arm64": "cpython-312-aarch64-linux-gnu.so",
+    "x86_64": "cpython-312-x86_64-linux-gnu.so",
+}
+
+
+def build(requirements: Path, architecture: str, build_dir: Path) -> dict[str, str]:
+    """build_dependencies.py as Terraform's external data source runs it."""
+    query = {"requirements": str(requirements), "architecture": architecture}
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "build_dependencies.py")],
+        input=json.dumps({**query, "build_dir": str(build_dir)}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+@pytest.mark.parametrize("architecture", ["arm64", "x86_64"])
+def test_the_layer_holds_the_dependencies_built_for_the_workers_platform(
+    tmp_path: Path, architecture: str
+) -> None:
+    # GIVEN a work that needs a pure-Python package and one with a compiled extension
+    requirements = tmp_path / "work_requirements.txt"
+    requirements.write_text(REQUIREMENTS)
+
+    # WHEN Terraform's plan builds the layer
+    layer = build(requirements, architecture, tmp_path / "build")
+
+    # THEN its zip holds both under python/, the extension compiled for Lambda's CPython 3.12 on
+    # the worker's architecture, never this machine's
+    with zipfile.ZipFile(layer["path"]) as archive:
+        names = archive.namelist()
+        (extension,) = [n for n in names if n.startswith("python/markupsafe/") and ".so" in n]
+        elf = archive.read(extension)
+    assert "python/six.py" in names
+    assert extension.endswith(SO_SUFFIX[architecture])
+    assert elf[:4] == b"\x7fELF"
+    assert int.from_bytes(elf[18:20], "little") == ELF_MACHINE[architecture]
+    assert all(name.startswith("python/") for name in names)
+
+
+def test_the_same_requirements_build_the_same_bytes(tmp_path: Path) -> None:
+    requirements = tmp_path / "work_requirements.txt"
+    requirements.write_text(REQUIREMENTS)
+
+    first = build(requirements, "arm64", tmp_path / "first")
+    second = build(requirements, "arm64", tmp_path / "second")
+
+    assert first["base64sha256"] == second["base64sha256"]  # the layer changes only with them
+
+
+def test_requirements_pip_cannot_meet_fail_the_plan_with_pips_reason(tmp_path: Path) -> None:
+    requirements = tmp_path / "work_requirements.txt"
+    requirements.write_text("no-such-package-for-the-work==0.0.1\n")
+
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "build_dependencies.py")],
+        input=json.dumps(
+            {"requirements": str(requirements), "architecture": "arm64", "build_dir": "b"}
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+
+    assert run.returncode == 1
+    assert run.stderr.startswith("build_dependencies.py: pip could not install")
+    assert "no-such-package-for-the-work" in run.stderr
+
+
+def test_a_layer_only_when_the_requirements_name_a_dependency(tmp_path: Path) -> None:
+    # GIVEN the shipped requirements (comments only), and a copy naming one dependency
+    copy = copy_of_the_project(tmp_path)
+    (copy / "src" / "worker" / "work_requirements.txt").write_text("# ours\n\n  six==1.17.0\n")
+
+    # THEN Terraform builds and attaches the layer only for the copy
+    assert evaluate().derived["work_has_dependencies"] is False
+    assert evaluate(root=copy).derived["work_has_dependencies"] is True
+    layer = next(
+        block["aws_lambda_layer_version"]["work_dependencies"]
+        for block in load_hcl("main.tf")["resource"]
+        if "aws_lambda_layer_version" in block
+    )
+    assert layer["count"] == "${local.work_has_dependencies ? 1 : 0}"
+    assert layer["compatible_architectures"] == ["${var.architecture}"]
+    function = next(
+        block["aws_lambda_function"]["worker"]
+        for block in load_hcl("main.tf")["resource"]
+        if "aws_lambda_function" in block
+    )
+    assert function["layers"].endswith("aws_lambda_layer_version.work_dependencies[*].arn)}")
