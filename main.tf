@@ -155,7 +155,12 @@ resource "aws_lambda_function" "worker" {
   timeout          = var.worker_timeout_seconds
 
   environment {
-    variables = merge(var.worker_environment, local.worker_environment, { POWERTOOLS_SERVICE_NAME = local.name })
+    variables = merge(
+      var.worker_environment,
+      local.worker_environment,
+      { POWERTOOLS_SERVICE_NAME = local.name },
+      var.idempotency ? { IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name } : {},
+    )
   }
 
   # Text, so that Lambda filters no line: with JSON and an application log level, Lambda takes a
@@ -232,6 +237,15 @@ data "aws_iam_policy_document" "worker" {
     resources = ["${aws_cloudwatch_log_group.worker.arn}:*"]
   }
 
+  dynamic "statement" {
+    for_each = aws_dynamodb_table.idempotency[*].arn
+    content {
+      sid       = "RecordTaskAttempts"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+      resources = [statement.value]
+    }
+  }
+
   statement {
     sid = "ActiveTracing"
     # X-Ray's trace-writing actions have no resource type: "*" is the only resource they accept.
@@ -252,6 +266,33 @@ resource "aws_iam_role_policy" "worker_work" {
   name   = "the-work"
   role   = aws_iam_role.worker.id
   policy = var.worker_policy_json
+}
+
+# One record per task attempt, so that the work runs once (src/worker/once.py): keyed by a hash
+# of the task token, expired by TTL after the task timeout.
+resource "aws_dynamodb_table" "idempotency" {
+  # checkov:skip=CKV_AWS_119:DynamoDB encrypts every table at rest (AWS owned key); a customer-managed key adds cost and a key policy for records that hold a hash and a result for minutes.
+  # checkov:skip=CKV_AWS_28:Point-in-time recovery would restore records of task attempts whose tokens are dead; each lives only until the task timeout.
+  count        = var.idempotency ? 1 : 0
+  name         = "${local.name}-idempotency"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expiration"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = false
+  }
+
+  tags = var.tags
 }
 
 ################################################################################

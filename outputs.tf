@@ -23,6 +23,11 @@ output "event_source_mapping_uuid" {
   value       = aws_lambda_event_source_mapping.worker.uuid
 }
 
+output "idempotency_table_name" {
+  description = "DynamoDB table of the task attempts the worker has run (null when var.idempotency is false)."
+  value       = one(aws_dynamodb_table.idempotency[*].name)
+}
+
 output "worker_log_group_name" {
   description = "CloudWatch log group of the worker."
   value       = aws_cloudwatch_log_group.worker.name

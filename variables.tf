@@ -180,6 +180,12 @@ variable "include_execution_data" {
   default     = false
 }
 
+variable "idempotency" {
+  description = "Whether the worker runs the work at most once per task attempt, recording each attempt (by a hash of its task token) in a DynamoDB table. On by default; turn it off only for work that is idempotent itself: then there is no table and no DynamoDB call, and a duplicate delivery runs the work again."
+  type        = bool
+  default     = true
+}
+
 variable "worker_policy_json" {
   description = "Extra permissions for the worker, for what a team's work calls (its own table, bucket or secret): an IAM policy document in JSON (e.g. a data.aws_iam_policy_document's json), attached to the worker's role as an inline policy of its own beside the pattern's, or null for none. Inline policies of a role total at most 10,240 characters."
   type        = string
@@ -199,9 +205,9 @@ variable "worker_environment" {
   validation {
     condition = alltrue([
       for name in keys(var.worker_environment) :
-      can(regex("^[A-Za-z][A-Za-z0-9_]*$", name)) && !startswith(name, "POWERTOOLS_") && !contains(keys(local.worker_environment), name) && !contains(local.lambda_reserved_environment, name)
+      can(regex("^[A-Za-z][A-Za-z0-9_]*$", name)) && !startswith(name, "POWERTOOLS_") && !contains(local.worker_environment_names, name) && !contains(local.lambda_reserved_environment, name)
     ])
-    error_message = "worker_environment may not set ${join(", ", sort(concat(keys(local.worker_environment), local.lambda_reserved_environment)))} nor any POWERTOOLS_ name (the pattern sets Powertools itself: POWERTOOLS_LOGGER_LOG_EVENT would log task tokens), and names must be letters, digits and underscores, starting with a letter."
+    error_message = "worker_environment may not set ${join(", ", sort(concat(local.worker_environment_names, local.lambda_reserved_environment)))} nor any POWERTOOLS_ name (the pattern sets Powertools itself: POWERTOOLS_LOGGER_LOG_EVENT would log task tokens), and names must be letters, digits and underscores, starting with a letter."
   }
 }
 
@@ -231,13 +237,15 @@ locals {
     heartbeat_seconds    = var.heartbeat_seconds
   }
 
-  # The worker's own environment, but POWERTOOLS_SERVICE_NAME (the deployment's name, set in
-  # main.tf); var.worker_environment is merged under it.
+  # The worker's own environment, but what main.tf adds from the deployment's names
+  # (POWERTOOLS_SERVICE_NAME, IDEMPOTENCY_TABLE_NAME); var.worker_environment is merged under it.
   worker_environment = {
     MAX_RECEIVE_COUNT            = tostring(var.max_receive_count)
+    TASK_TIMEOUT_SECONDS         = tostring(var.task_timeout_seconds)
     POWERTOOLS_LOG_LEVEL         = var.log_level
     POWERTOOLS_METRICS_NAMESPACE = var.name
   }
+  worker_environment_names = concat(keys(local.worker_environment), ["POWERTOOLS_SERVICE_NAME", "IDEMPOTENCY_TABLE_NAME"])
 
   # Names Lambda sets itself and refuses in a function's configuration.
   lambda_reserved_environment = [

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import boto3
 
 from emulator import moto_fixes
 from emulator.terraform import evaluate
@@ -84,6 +87,8 @@ def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
             ),
         },
     )["QueueUrl"]
+    if settings.idempotency:
+        create_idempotency_table(dynamodb_client(sqs.meta.region_name), settings)
     definition = evaluate(settings.variables, queue_url=queue_url).state_machine_definition
     state_machine_arn = sfn.create_state_machine(
         name=name, definition=definition, roleArn=ROLE_ARN, type="STANDARD"
@@ -102,13 +107,41 @@ def _queue_arn(sqs: BaseClient, queue_url: str) -> str:
     return attributes["Attributes"]["QueueArn"]
 
 
+@functools.cache
+def dynamodb_client(region: str) -> BaseClient:
+    """Made once (moto intercepts it in every mock; on `make serve`, AWS_ENDPOINT_URL points it)."""
+    return boto3.client("dynamodb", region_name=region)
+
+
+def create_idempotency_table(dynamodb: BaseClient, settings: Settings) -> None:
+    """main.tf's aws_dynamodb_table.idempotency: keyed by `id`, expired by TTL on `expiration`."""
+    name = idempotency_table_name(settings)
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+    )
+
+
+def idempotency_table_name(settings: Settings) -> str:
+    """The same for every deployment of these settings: the worker reads it at import."""
+    return f"{settings.name}-idempotency"
+
+
 def worker_environment(settings: Settings) -> dict[str, str]:
     """The environment main.tf gives the worker Lambda (Powertools reads it at import), merged as
-    main.tf merges it; the service name is var.name, where main.tf adds the random suffix."""
+    main.tf merges it. The service and table names are built from var.name, to which main.tf
+    adds the deployment's random suffix."""
+    table = {"IDEMPOTENCY_TABLE_NAME": idempotency_table_name(settings)}
     return {
         **settings.variables["worker_environment"],
         **settings.worker_environment,
         "POWERTOOLS_SERVICE_NAME": settings.name,
+        **(table if settings.idempotency else {}),
     }
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 import time
 import zlib
+from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto import mock_aws
@@ -18,6 +20,9 @@ from emulator.console import table, worker_output
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.pattern import Settings, deploy, queue_depth
 from emulator.work_examples import EXAMPLES_FILE, WorkExamples
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REGION = "us-east-1"
 
@@ -35,6 +40,8 @@ class SoakResult:
     duplicates_absorbed: int
     live_successes: int
     accepted_inputs: int
+    work_runs_accepted: int  # runs of the work that returned a result
+    work_runs_rejected: int  # runs that raised TaskError (these store nothing: a duplicate reruns)
     slowest_seconds: float
 
     @property
@@ -50,6 +57,7 @@ class SoakResult:
             and self.poison_in_dlq == self.poison_sent
             and self.duplicates_absorbed == self.duplicates_sent
             and self.live_successes == self.accepted_inputs
+            and self.work_runs_accepted == self.accepted_inputs
         )
 
 
@@ -96,7 +104,7 @@ def run_soak(
         inputs = [examples.rejected if no else examples.accepted for no in rejected]
         poison = [f'{{"poison": {i}}}' for i in range(executions * poison_pct // 100)]
         started = time.monotonic()
-        with EventSourceMapping(sqs, deployment, at_least_once):
+        with counting_work_runs() as runs, EventSourceMapping(sqs, deployment, at_least_once):
             # As on AWS, executions start while the worker polls and answers the earlier ones.
             for i, execution_input in enumerate(inputs):
                 sfn.start_execution(
@@ -133,9 +141,37 @@ def run_soak(
         duplicates_absorbed=int(metrics.get("TokenNoLongerLive", 0))
         + max(0, int(metrics.get("TaskFailed", 0)) - (executions - accepted)),
         live_successes=int(metrics.get("TaskSucceeded", 0)),
+        work_runs_accepted=runs["accepted"],
+        work_runs_rejected=runs["rejected"],
         accepted_inputs=accepted,
         slowest_seconds=max((r["stopDate"] - r["startDate"]).total_seconds() for r in results),
     )
+
+
+@contextlib.contextmanager
+def counting_work_runs() -> Iterator[Counter[str]]:
+    """Count the runs of the loaded worker's work, by how they end: its side effects, were it a
+    team's real work (a charge, an email)."""
+    from worker.messages import TaskError
+
+    worker_handler = sys.modules["worker.handler"]
+    work = worker_handler.do_work
+    runs: Counter[str] = Counter()
+
+    def counted(task_input: Any, heartbeat: Any) -> Any:
+        try:
+            result = work(task_input, heartbeat)
+        except TaskError:
+            runs["rejected"] += 1
+            raise
+        runs["accepted"] += 1
+        return result
+
+    worker_handler.do_work = counted
+    try:
+        yield runs
+    finally:
+        worker_handler.do_work = work
 
 
 def wait_all(sfn: Any, state_machine_arn: str, count: int, timeout: float) -> list[dict[str, Any]]:
@@ -191,6 +227,14 @@ def main(executions: int) -> int:
         rows = [[key, str(value)] for key, value in asdict(result).items()]
         rows.insert(2, ["executions per second", f"{result.per_second:.1f}"])
         print(table(rows, ["figure", "value"]), file=screen)
+        print(
+            f"The work ran {result.work_runs_accepted} times for {result.accepted_inputs} "
+            f"accepted executions ({result.work_runs_accepted - result.accepted_inputs} extra, "
+            f"with {result.duplicates_sent} duplicates delivered); a rejected input stores "
+            f"nothing, so its duplicates ran it again ({result.work_runs_rejected} runs for "
+            f"{result.executions - result.accepted_inputs} rejected executions).",
+            file=screen,
+        )
         print(
             "Every execution accounted for." if result.accounted_for else "NOT all accounted for.",
             file=screen,

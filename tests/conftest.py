@@ -3,6 +3,7 @@ helpers that drive the worker's real handler with real SQS event records."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 REGION = "us-east-1"
+# moto's dummies: no test can reach a real account.
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,8 +51,9 @@ def pytest_configure(config: pytest.Config) -> None:
         terraform()
     except TerraformNotFound as missing:
         pytest.exit(str(missing), returncode=2)
-    # Before any test imports the worker: Powertools reads its settings at import, as in Lambda.
-    os.environ.update(worker_environment(Settings.from_terraform()))
+    # Before any test imports the worker: Powertools reads its settings at import, as in Lambda,
+    # where the region and credentials are set (the worker makes its DynamoDB client at import).
+    os.environ.update(worker_environment(Settings.from_terraform()), **FAKE_AWS)
 
 
 @pytest.fixture(autouse=True)
@@ -61,24 +70,26 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and the region; the worker gets a new Step Functions client per test."""
     from worker import callback
 
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
+    for key, value in FAKE_AWS.items():
         monkeypatch.setenv(key, value)
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(key, raising=False)
     callback.client.cache_clear()  # each test's mock gets a client of its own
 
 
+@functools.cache
+def client(service: str) -> BaseClient:
+    """One client per service for every test: moto intercepts a client made after moto was
+    imported, in whichever test's mock it is used (making one costs ~80 ms)."""
+    return boto3.client(service, region_name=REGION)
+
+
 class Aws:
     """moto's SQS and Step Functions (executing the ASL), as boto3 clients."""
 
     def __init__(self) -> None:
-        self.sqs: BaseClient = boto3.client("sqs", region_name=REGION)
-        self.sfn: BaseClient = boto3.client("stepfunctions", region_name=REGION)
+        self.sqs = client("sqs")
+        self.sfn = client("stepfunctions")
 
     def deploy(self, **overrides: Any) -> Pattern:
         return Pattern(self, deploy(self.sqs, self.sfn, Settings.from_terraform(**overrides)))

@@ -49,9 +49,11 @@ def test_the_emulator_deploys_what_terraform_computes_from_the_variables() -> No
     assert worker_environment(settings) == {
         "PAYMENTS_API_URL": "https://payments.example.com",
         "MAX_RECEIVE_COUNT": "4",
+        "TASK_TIMEOUT_SECONDS": str(settings.task_timeout_seconds),
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_METRICS_NAMESPACE": settings.name,
         "POWERTOOLS_SERVICE_NAME": settings.name,
+        "IDEMPOTENCY_TABLE_NAME": f"{settings.name}-idempotency",
     }
 
 

@@ -79,7 +79,7 @@ def test_a_team_replaces_the_work_its_examples_and_its_test_and_nothing_else(
     tests = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_work.py",
                 "tests/test_work_examples.py")  # fmt: skip
     demo = run("-m", "emulator", "demo")
-    soak = run("-m", "emulator", "soak", "--executions", "40")
+    soak = run("-m", "emulator", "soak", "--executions", "30")
     bench = run("-m", "emulator", "bench", "--quick")
 
     # THEN each passes with the new work
@@ -90,7 +90,7 @@ def test_a_team_replaces_the_work_its_examples_and_its_test_and_nothing_else(
     assert soak.returncode == 0, soak.stdout + soak.stderr
     assert "Every execution accounted for." in soak.stdout
     assert bench.returncode == 0, bench.stdout + bench.stderr
-    assert "end_to_end_40" in bench.stdout
+    assert "end_to_end_20" in bench.stdout
 
 
 def test_only_the_works_own_tests_import_it() -> None:

@@ -41,11 +41,15 @@ def policy_document(name: str) -> dict[str, Any]:
 
 
 def statements(name: str) -> dict[str, tuple[set[str], set[str]]]:
-    """sid -> (actions, resources) of an aws_iam_policy_document."""
-    return {
-        s["sid"]: (set(s["actions"]), set(s["resources"]))
-        for s in policy_document(name)["statement"]
-    }
+    """sid -> (actions, resources) of an aws_iam_policy_document; a dynamic statement's resources
+    are its for_each expression."""
+    document = policy_document(name)
+    found = {s["sid"]: (set(s["actions"]), set(s["resources"])) for s in document["statement"]}
+    for dynamic in document.get("dynamic", []):
+        (content,) = dynamic["statement"]["content"]
+        assert content["resources"] == ["${statement.value}"]
+        found[content["sid"]] = (set(content["actions"]), {dynamic["statement"]["for_each"]})
+    return found
 
 
 def rendered(**variables: Any) -> dict[str, Any]:
@@ -216,14 +220,12 @@ def test_the_worker_runs_the_handler_in_src_on_python_3_12() -> None:
     # refuses them in var.worker_environment).
     assert environment == (
         "${merge(var.worker_environment, local.worker_environment, "
-        "{POWERTOOLS_SERVICE_NAME = local.name})}"
+        "{POWERTOOLS_SERVICE_NAME = local.name}, var.idempotency ? "
+        "{IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name} : {})}"
     )
-    assert set(worker_environment(Settings.from_terraform())) == {
-        "MAX_RECEIVE_COUNT",
-        "POWERTOOLS_LOG_LEVEL",
-        "POWERTOOLS_METRICS_NAMESPACE",
-        "POWERTOOLS_SERVICE_NAME",
-    }
+    # The names the worker_environment validation keeps for the pattern are all it sets.
+    pattern_names = set(evaluate().derived["worker_environment_names"])
+    assert set(worker_environment(Settings.from_terraform())) == pattern_names
 
 
 def test_the_worker_is_packaged_from_src_and_no_zip_is_committed() -> None:
@@ -249,6 +251,11 @@ def test_the_worker_role_can_do_exactly_its_job() -> None:
             {"${aws_cloudwatch_log_group.worker.arn}:*"},
         ),
         "ActiveTracing": ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, {"*"}),
+        # Only when var.idempotency is on: items of its own table, no scan, query or table API.
+        "RecordTaskAttempts": (
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+            {"${aws_dynamodb_table.idempotency[*].arn}"},
+        ),
     }
 
 
@@ -322,6 +329,7 @@ def test_account_wide_names_come_from_var_name_and_a_random_suffix(
 # The pattern's resource types, by whether their provider documentation (hashicorp/aws 6.x,
 # random 3.x) lists a `tags` argument. A new type must be put in one of the two.
 TAGGABLE = {
+    "aws_dynamodb_table",
     "aws_sqs_queue",
     "aws_cloudwatch_log_group",
     "aws_lambda_function",
@@ -399,8 +407,9 @@ def test_only_this_state_machine_may_assume_its_role() -> None:
 
 
 # Name length limits: Lambda function names and IAM role names 64, SQS queue and state machine
-# names 80 characters, log group names 512.
+# names 80 characters, DynamoDB table names 255, log group names 512.
 NAME_LIMITS = {
+    ("aws_dynamodb_table", "name"): 255,
     ("aws_sqs_queue", "name"): 80,
     ("aws_lambda_function", "function_name"): 64,
     ("aws_iam_role", "name"): 64,

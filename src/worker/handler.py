@@ -1,10 +1,14 @@
 """Lambda entry point: answers the task token of every record in an SQS batch.
 
 Each record ends in one of these outcomes (a metric of the same name counts each):
-  TaskSucceeded      the work returned a result         -> SendTaskSuccess
+  TaskSucceeded      the work returned a result (or had, for this task attempt: once.py)
+                                                        -> SendTaskSuccess
   TaskFailed         the work raised TaskError, or an unexpected error on the record's last
                      allowed receive                    -> SendTaskFailure
-  TokenNoLongerLive  the execution has already moved on -> nothing to do, never retried
+  TokenNoLongerLive  the execution has already moved on (Step Functions says so, or the message
+                     is older than the task timeout)    -> nothing to do, never retried
+  TaskInProgress     another delivery of this task attempt is being worked on
+                                                        -> listed in batchItemFailures
   RecordRetried      anything else (a transient fault)  -> listed in batchItemFailures
   MessageMalformed   no usable task token               -> listed in batchItemFailures, then DLQ
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -22,9 +27,12 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
 from botocore.exceptions import ClientError
 
-from worker import callback
+from worker import callback, once
 from worker.messages import (
     MalformedMessage,
     TaskError,
@@ -35,8 +43,13 @@ from worker.messages import (
 from worker.work import do_work
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Clocks differ a little: a message is taken for one whose task has timed out only this long after.
+CLOCK_MARGIN_SECONDS = 60
 
 logger = Logger()
 metrics = Metrics()
@@ -58,9 +71,15 @@ def record_handler(record: SQSRecord) -> None:
         message_id=record.message_id, execution_arn=message.execution_arn
     ):
         try:
+            if task_has_timed_out(record):
+                raise callback.TokenNoLongerLive("TaskTimedOut")  # the work would run for nothing
             outcome, error = call_back(message, last_receive=is_last_receive(record))
         except callback.TokenNoLongerLive as stale:
             outcome, error = "TokenNoLongerLive", stale.code
+        except IdempotencyAlreadyInProgressError:
+            count("TaskInProgress")
+            logger.info("Another delivery of this task is being worked on: this one comes back")
+            raise
         except Exception as failure:
             count("RecordRetried")
             logger.warning("The record will come back", extra={"reason": describe(failure)})
@@ -80,10 +99,12 @@ def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None
     """Run the work and send its result or its failure with the token: (outcome, error name)."""
     heartbeat = functools.partial(callback.send_heartbeat, message.task_token)
     try:
-        output = encode_output(do_work(message.input, heartbeat))
+        output = work_output(
+            attempt=message.task_token, task_input=message.input, heartbeat=heartbeat
+        )
     except TaskError as error:
         failure = error
-    except callback.TokenNoLongerLive:
+    except (callback.TokenNoLongerLive, IdempotencyAlreadyInProgressError):
         raise
     except Exception as error:
         if not last_receive:
@@ -94,6 +115,21 @@ def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None
         return "TaskSucceeded", None
     callback.send_failure(message.task_token, failure.error, failure.cause)
     return "TaskFailed", failure.error
+
+
+@once.once_per_attempt
+def work_output(*, attempt: str, task_input: Any, heartbeat: Callable[[], None]) -> str:
+    """The work's result for this task attempt (its token), as SendTaskSuccess output."""
+    return encode_output(do_work(task_input, heartbeat))
+
+
+def task_has_timed_out(record: SQSRecord) -> bool:
+    """Whether the message was sent longer than the task timeout ago: its Task state started no
+    later than that, so Step Functions no longer waits for the token (SentTimestamp is SQS's, in
+    ms; a record without it is never taken for timed out)."""
+    sent = record.raw_event.get("attributes", {}).get("SentTimestamp")
+    deadline = once.TASK_TIMEOUT_SECONDS + CLOCK_MARGIN_SECONDS
+    return sent is not None and time.time() - int(sent) / 1000 > deadline
 
 
 def is_last_receive(record: SQSRecord) -> bool:
@@ -114,6 +150,8 @@ def describe(error: Exception) -> str:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A run that dies with its invocation blocks a repeat only until the invocation's timeout.
+    once.config.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

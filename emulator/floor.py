@@ -1,0 +1,35 @@
+"""The bench's floor: the calls the worker makes for one task, in a plain function, with no
+batch processing, logging, metrics or idempotency library (imports nothing heavy: the bench
+measures its memory)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+from worker.work import do_work
+
+
+def answer(message: dict[str, Any], sfn: Any, dynamodb: Any, table: str) -> None:
+    """Record the attempt (a conditional put), run the work, store its result, call back."""
+    token = message["taskToken"]
+    key = {"id": {"S": "task-attempt#" + hashlib.sha256(json.dumps(token).encode()).hexdigest()}}
+    now = int(time.time())
+    dynamodb.put_item(
+        TableName=table,
+        Item={**key, "expiration": {"N": str(now + 600)}, "status": {"S": "INPROGRESS"}},
+        ConditionExpression="attribute_not_exists(#id) OR #expiry < :now",
+        ExpressionAttributeNames={"#id": "id", "#expiry": "expiration"},
+        ExpressionAttributeValues={":now": {"N": str(now)}},
+    )
+    output = json.dumps(do_work(message["input"], lambda: None))
+    dynamodb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET #data = :data, #status = :status",
+        ExpressionAttributeNames={"#data": "data", "#status": "status"},
+        ExpressionAttributeValues={":data": {"S": output}, ":status": {"S": "COMPLETED"}},
+    )
+    sfn.send_task_success(taskToken=token, output=output)
