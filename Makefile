@@ -42,8 +42,9 @@ lint: $(VENV)/.installed ## ruff over the Python code
 	$(VENV)/bin/ruff format --check .
 
 # The tests run before ruff, so that a style error never hides their result; either failing fails.
+# They run on every core (pytest-xdist): most of their time is moto's and the emulator's waiting.
 test: venv ## run every test, then ruff (what .ci/run calls)
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); tests=$$?; \
+	$(VENV)/bin/python -m pytest -n auto $(PYTEST_ARGS); tests=$$?; \
 	  $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && exit $$tests
 
 demo: $(VENV)/.installed ## run the pattern end to end on the embedded emulator (no AWS account)

@@ -407,3 +407,205 @@ resource "aws_iam_role_policy" "state_machine" {
   role   = aws_iam_role.state_machine.id
   policy = data.aws_iam_policy_document.state_machine.json
 }
+
+################################################################################
+# Monitoring: an alarm for each way the pattern goes wrong unseen, and a dashboard
+################################################################################
+
+# Executions that waited in vain for a callback: the state machine logs entering its
+# CallbackTimedOut Fail state (a state's name is logged whatever include_execution_data says).
+# A metric filter's metric takes no fixed dimension, so it gets this deployment's own namespace.
+resource "aws_cloudwatch_log_metric_filter" "callback_timed_out" {
+  count          = var.monitoring ? 1 : 0
+  name           = "${local.name}-callback-timed-out"
+  log_group_name = aws_cloudwatch_log_group.state_machine.name
+  pattern        = "{ $.type = \"FailStateEntered\" && $.details.name = \"CallbackTimedOut\" }"
+
+  metric_transformation {
+    namespace = local.name
+    name      = "CallbackTimedOut"
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
+locals {
+  # The worker's own metrics: namespace var.name, one dimension, service (POWERTOOLS_SERVICE_NAME).
+  worker_metrics = { namespace = var.name, dimensions = tomap({ service = local.name }) }
+
+  alarms = {
+    tasks-waiting = {
+      description = "A task has waited in the queue longer than ${local.task_age_alarm_seconds} s (a share of the ${var.task_timeout_seconds} s task timeout): the worker is down or falling behind, and executions will soon time out."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateAgeOfOldestMessage"
+      dimensions  = tomap({ QueueName = aws_sqs_queue.this.name })
+      statistic   = "Maximum"
+      period      = 60
+      threshold   = local.task_age_alarm_seconds
+    }
+    dead-letter-queue = {
+      description = "A message is in the dead-letter queue: it failed ${var.max_receive_count} receives (a malformed message, or a task still failing on its last receive)."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = tomap({ QueueName = aws_sqs_queue.dlq.name })
+      statistic   = "Maximum"
+      period      = 60
+      threshold   = 0
+    }
+    worker-errors = {
+      description = "Invocations of the worker failed as a whole (a timeout, out of memory, an import error): their whole batches come back."
+      namespace   = "AWS/Lambda"
+      metric      = "Errors"
+      dimensions  = tomap({ FunctionName = aws_lambda_function.worker.function_name })
+      statistic   = "Sum"
+      period      = 300
+      threshold   = var.alarm_worker_errors
+    }
+    worker-throttled = {
+      description = "Invocations of the worker were throttled (the account's or the function's concurrency is used up): tasks wait longer."
+      namespace   = "AWS/Lambda"
+      metric      = "Throttles"
+      dimensions  = tomap({ FunctionName = aws_lambda_function.worker.function_name })
+      statistic   = "Sum"
+      period      = 300
+      threshold   = var.alarm_worker_errors
+    }
+    records-retried = {
+      description = "The worker sent more than ${var.alarm_records_retried} records back in 5 minutes (RecordRetried): their work or their callback keeps failing."
+      namespace   = local.worker_metrics.namespace
+      metric      = "RecordRetried"
+      dimensions  = local.worker_metrics.dimensions
+      statistic   = "Sum"
+      period      = 300
+      threshold   = var.alarm_records_retried
+    }
+    worker-failed = {
+      description = "The worker failed executions as WorkerFailed: their work kept failing until the last allowed receive."
+      namespace   = local.worker_metrics.namespace
+      metric      = "WorkerFailed"
+      dimensions  = local.worker_metrics.dimensions
+      statistic   = "Sum"
+      period      = 300
+      threshold   = var.alarm_failed_executions
+    }
+    callback-timed-out = {
+      description = "Executions ended as CallbackTimedOut: no callback came within the task timeout (or the heartbeat)."
+      namespace   = local.name
+      metric      = "CallbackTimedOut"
+      dimensions  = tomap({})
+      statistic   = "Sum"
+      period      = 300
+      threshold   = var.alarm_failed_executions
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = { for name, alarm in local.alarms : name => alarm if var.monitoring }
+
+  alarm_name          = "${local.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  period              = each.value.period
+  evaluation_periods  = 1
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching" # no data: nothing happened (an idle queue publishes none)
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  count          = var.monitoring ? 1 : 0
+  dashboard_name = local.name
+
+  dashboard_body = jsonencode({
+    widgets = concat([
+      for i, widget in [
+        {
+          title = "Executions"
+          metrics = [
+            for metric in ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"] :
+            ["AWS/States", metric, "StateMachineArn", aws_sfn_state_machine.this.arn]
+          ]
+          stat = "Sum"
+        },
+        {
+          title = "Ended without the work: CallbackTimedOut, WorkerFailed"
+          metrics = [
+            [local.name, "CallbackTimedOut"],
+            [var.name, "WorkerFailed", "service", local.name],
+          ]
+          stat = "Sum"
+        },
+        {
+          title = "Task queue and dead-letter queue: messages"
+          metrics = [
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.this.name],
+            ["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", aws_sqs_queue.this.name],
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.dlq.name, { label = "dead-letter queue" }],
+          ]
+          stat = "Maximum"
+        },
+        {
+          title   = "Oldest task in the queue (seconds)"
+          metrics = [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", aws_sqs_queue.this.name]]
+          stat    = "Maximum"
+        },
+        {
+          title = "Worker invocations"
+          metrics = [
+            for metric in ["Invocations", "Errors", "Throttles", "ConcurrentExecutions"] :
+            ["AWS/Lambda", metric, "FunctionName", aws_lambda_function.worker.function_name, { stat = metric == "ConcurrentExecutions" ? "Maximum" : "Sum" }]
+          ]
+          stat = "Sum"
+        },
+        {
+          title = "Worker duration (ms)"
+          metrics = [
+            for stat in ["Average", "p99", "Maximum"] :
+            ["AWS/Lambda", "Duration", "FunctionName", aws_lambda_function.worker.function_name, { stat = stat }]
+          ]
+          stat = "Average"
+        },
+        {
+          title = "Outcomes of the worker's records"
+          metrics = [
+            for outcome in ["TaskSucceeded", "TaskFailed", "TokenNoLongerLive", "TaskInProgress", "RecordRetried", "MessageMalformed"] :
+            [var.name, outcome, "service", local.name]
+          ]
+          stat = "Sum"
+        },
+        ] : {
+        type   = "metric"
+        x      = 12 * (i % 2)
+        y      = 6 * floor(i / 2)
+        width  = 12
+        height = 6
+        properties = {
+          title   = widget.title
+          metrics = widget.metrics
+          stat    = widget.stat
+          period  = 60
+          region  = data.aws_region.current.region
+          view    = "timeSeries"
+        }
+      }
+      ], [{
+        type   = "alarm"
+        x      = 0
+        y      = 24
+        width  = 24
+        height = 3
+        properties = {
+          title  = "Alarms (see the runbook in the README)"
+          alarms = [for alarm in aws_cloudwatch_metric_alarm.this : alarm.arn]
+        }
+    }])
+  })
+}

@@ -8,6 +8,16 @@ output "queue_url" {
   value       = aws_sqs_queue.this.url
 }
 
+output "queue_arn" {
+  description = "ARN of the task queue (the destination of a DLQ redrive: aws sqs start-message-move-task)."
+  value       = aws_sqs_queue.this.arn
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the dead-letter queue (the source of a redrive: aws sqs start-message-move-task)."
+  value       = aws_sqs_queue.dlq.arn
+}
+
 output "dead_letter_queue_url" {
   description = "URL of the dead-letter queue: task messages that failed max_receive_count times."
   value       = aws_sqs_queue.dlq.url
@@ -46,4 +56,14 @@ output "start_success_command" {
 output "start_failure_command" {
   description = "An AWS CLI command that starts an execution with the work's rejected example (src/worker/work_examples.json): it FAILS with the example's error."
   value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.rejected}"
+}
+
+output "alarm_names" {
+  description = "The CloudWatch alarms, by what they watch (empty when var.monitoring is false): the README's runbook has an entry for each."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
+}
+
+output "dashboard_url" {
+  description = "The CloudWatch dashboard of the flow (null when var.monitoring is false)."
+  value       = var.monitoring ? "https://${data.aws_region.current.region}.console.aws.amazon.com/cloudwatch/home?region=${data.aws_region.current.region}#dashboards/dashboard/${local.name}" : null
 }

@@ -211,6 +211,67 @@ variable "worker_environment" {
   }
 }
 
+variable "monitoring" {
+  description = "Whether to create the CloudWatch alarms, the dashboard and the metric filter that counts executions ending in CallbackTimedOut. On by default."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_actions" {
+  description = "ARNs of the SNS topics to notify when an alarm goes off and when it is OK again, at most 5. Empty by default: the alarms show in CloudWatch but notify no one."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.alarm_actions) <= 5 && alltrue([for arn in var.alarm_actions : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", arn))])
+    error_message = "alarm_actions must be at most 5 SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>)."
+  }
+}
+
+variable "alarm_task_age_share" {
+  description = "The tasks-waiting alarm goes off when the task queue's oldest message is older than this share of task_timeout_seconds: the worker is down or falling behind, and executions will soon time out. A number above 0 and below 1; 0.5 by default."
+  type        = number
+  default     = 0.5
+
+  validation {
+    condition     = var.alarm_task_age_share > 0 && var.alarm_task_age_share < 1
+    error_message = "alarm_task_age_share must be above 0 and below 1."
+  }
+}
+
+variable "alarm_records_retried" {
+  description = "The records-retried alarm goes off when the worker sends more records back than this in 5 minutes (its RecordRetried metric: transient failures, throttled callbacks). An integer of at least 0; 10 by default, as a few retries are the design working."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.alarm_records_retried >= 0 && floor(var.alarm_records_retried) == var.alarm_records_retried
+    error_message = "alarm_records_retried must be an integer of at least 0."
+  }
+}
+
+variable "alarm_worker_errors" {
+  description = "The worker-errors and worker-throttled alarms go off when the worker's invocations fail (the handler itself: a timeout, running out of memory) or are throttled more often than this in 5 minutes. An integer of at least 0; 0 by default: each is trouble."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.alarm_worker_errors >= 0 && floor(var.alarm_worker_errors) == var.alarm_worker_errors
+    error_message = "alarm_worker_errors must be an integer of at least 0."
+  }
+}
+
+variable "alarm_failed_executions" {
+  description = "The callback-timed-out and worker-failed alarms go off when more executions than this end in CallbackTimedOut, or are ended by the worker as WorkerFailed, in 5 minutes. An integer of at least 0; 0 by default: each is an execution the pattern did not finish."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.alarm_failed_executions >= 0 && floor(var.alarm_failed_executions) == var.alarm_failed_executions
+    error_message = "alarm_failed_executions must be an integer of at least 0."
+  }
+}
+
 ################################################################################
 # Derived from the variables and the work's files alone
 #
@@ -263,6 +324,9 @@ locals {
     for name, example in local.work_examples : name => "'${replace(jsonencode(example.input), "'", "'\\''")}'"
   }
 
+  # The tasks-waiting alarm's threshold, in seconds.
+  task_age_alarm_seconds = floor(var.alarm_task_age_share * var.task_timeout_seconds)
+
   # The work's third-party dependencies, if its requirements file names any (a line that is not
   # blank or a comment): terraform apply then builds a layer of them (main.tf).
   work_requirements     = "${path.module}/src/worker/work_requirements.txt"
@@ -280,5 +344,13 @@ check "failing_work_ends_as_worker_failed" {
   assert {
     condition     = var.heartbeat_seconds == null || try(var.heartbeat_seconds > local.visibility_timeout_seconds, true)
     error_message = "A task whose work fails once will end as CallbackTimedOut (States.HeartbeatTimeout), not be retried: no heartbeat comes while its message waits out the ${local.visibility_timeout_seconds} s visibility timeout, longer than heartbeat_seconds = ${coalesce(var.heartbeat_seconds, 0)}. Raise heartbeat_seconds above the visibility timeout, or accept that a failed attempt ends the execution."
+  }
+}
+
+# A warning too: the state machine then runs as asked, but one alarm goes blind.
+check "the_timeout_alarm_can_see_timeouts" {
+  assert {
+    condition     = !var.monitoring || contains(["ALL", "ERROR"], var.state_machine_log_level)
+    error_message = "The callback-timed-out alarm counts the state machine's FailStateEntered log events, which it logs at level ALL or ERROR only: with state_machine_log_level = ${var.state_machine_log_level} that alarm never goes off."
   }
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
@@ -16,9 +17,10 @@ WORKER_LOG = ROOT / "build" / "emulator-worker.log"
 
 
 @contextlib.contextmanager
-def worker_output(show_logs: bool) -> Iterator[TextIO]:
+def worker_output(show_logs: bool, transcript: io.StringIO | None = None) -> Iterator[TextIO]:
     """Send what the worker prints (Powertools' JSON logs and metrics) to stderr or to
-    build/emulator-worker.log; yield the stream for the emulator's own output."""
+    build/emulator-worker.log, and to `transcript` if given; yield the stream for the emulator's
+    own output."""
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # the ASL interpreter logs every Fail
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
     screen = sys.stdout
@@ -27,13 +29,27 @@ def worker_output(show_logs: bool) -> Iterator[TextIO]:
     else:
         WORKER_LOG.parent.mkdir(exist_ok=True)
         sink = WORKER_LOG.open("w")
-    sys.stdout = sink
+    sys.stdout = _Tee(sink, transcript) if transcript is not None else sink
     try:
         yield screen
     finally:
         sys.stdout = screen
         if sink is not sys.stderr:
             sink.close()
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams: TextIO) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import boto3
 from moto import mock_aws
 
 from emulator.console import WORKER_LOG, history, shorten, table, worker_output
+from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.pattern import Deployment, Settings, deploy, queue_depth
 from emulator.terraform import ROOT
@@ -44,8 +46,9 @@ def scenarios(examples: WorkExamples) -> list[Scenario]:
 
 def run_demo(show_logs: bool = False) -> int:
     examples = WorkExamples.load()
+    transcript = io.StringIO()  # what the worker printed: its metrics are read back from it
     with (
-        worker_output(show_logs) as screen,
+        worker_output(show_logs, transcript) as screen,
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
     ):
         sqs = boto3.client("sqs", region_name=REGION)
@@ -112,6 +115,12 @@ def run_demo(show_logs: bool = False) -> int:
         say(f"Event history of demo-2 ({examples.rejected_error}):")
         events = sfn.get_execution_history(executionArn=execution_arn(deployment, "demo-2"))
         say(history(events["events"]))
+        say()
+        metrics = worker_metrics(transcript.getvalue())
+        say(
+            "The worker's metrics in this run, read from its metric lines as CloudWatch reads them:"
+        )
+        say(table([[name, f"{value:g}"] for name, value in metrics.items()], ["metric", "count"]))
         say()
         if not show_logs:
             say(f"The worker's JSON logs are in {WORKER_LOG.relative_to(WORKER_LOG.parents[1])}")

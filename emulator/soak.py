@@ -17,6 +17,7 @@ import boto3
 from moto import mock_aws
 
 from emulator.console import table, worker_output
+from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.pattern import Settings, deploy, queue_depth
 from emulator.work_examples import EXAMPLES_FILE, WorkExamples
@@ -199,19 +200,6 @@ def drain(sqs: Any, url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while queue_depth(sqs, url) and time.monotonic() < deadline:
         time.sleep(0.2)
-
-
-def worker_metrics(output: str) -> dict[str, float]:
-    """Totals of the EMF metrics the worker printed (what CloudWatch would count)."""
-    totals: dict[str, float] = {}
-    for line in output.splitlines():
-        if line.startswith('{"_aws"'):
-            blob = json.loads(line)
-            for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-                values = blob[definition["Name"]]
-                total = sum(values) if isinstance(values, list) else values
-                totals[definition["Name"]] = totals.get(definition["Name"], 0) + total
-    return totals
 
 
 def main(executions: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -142,6 +143,10 @@ def test_make_demo_shows_the_three_outcomes_of_the_works_examples_and_exits_zero
     assert any(word.startswith(examples.rejected_error) for word in rows[1])
     assert any(word.startswith("CallbackTimedOut") for word in rows[2])
     assert "inputs         the work's examples, src/worker/work_examples.json" in run.stdout
+    # AND it ends with the worker's own count of each outcome, read from its metric lines
+    counts = run.stdout[run.stdout.index("The worker's metrics in this run") :]
+    for metric in ("TaskSucceeded", "TaskFailed", "TokenNoLongerLive"):
+        assert re.search(rf"^  {metric} +1$", counts, re.MULTILINE), counts
     assert "All outcomes as expected." in run.stdout
 
 

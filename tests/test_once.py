@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from emulator.soak import worker_metrics
+from emulator.emf import worker_metrics
 from emulator.terraform import ROOT
 from tests import pattern_work
 from tests.conftest import failed_ids, with_receive_count

@@ -329,6 +329,7 @@ def test_account_wide_names_come_from_var_name_and_a_random_suffix(
 # The pattern's resource types, by whether their provider documentation (hashicorp/aws 6.x,
 # random 3.x) lists a `tags` argument. A new type must be put in one of the two.
 TAGGABLE = {
+    "aws_cloudwatch_metric_alarm",
     "aws_dynamodb_table",
     "aws_sqs_queue",
     "aws_cloudwatch_log_group",
@@ -339,6 +340,8 @@ TAGGABLE = {
 }
 NOT_TAGGABLE = {
     "random_id",
+    "aws_cloudwatch_dashboard",
+    "aws_cloudwatch_log_metric_filter",
     "aws_lambda_layer_version",
     "aws_sqs_queue_policy",
     "aws_sqs_queue_redrive_allow_policy",
@@ -401,7 +404,7 @@ def test_only_this_state_machine_may_assume_its_role() -> None:
         "aws:SourceArn": ("ArnLike", ["${local.state_machine_arn}"]),
     }
     # Built from the name the state machine gets (a reference would be a dependency cycle).
-    (main_locals,) = load_hcl("main.tf")["locals"]
+    main_locals = {k: v for block in load_hcl("main.tf")["locals"] for k, v in block.items()}
     assert main_locals["state_machine_arn"].endswith(":stateMachine:${local.name}")
     assert resource("aws_sfn_state_machine", "this")["name"] == "${local.name}"
 

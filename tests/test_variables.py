@@ -42,6 +42,17 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
     "log_level": ("WARN", [("WARNING", "DEBUG, INFO, WARN or ERROR"), ("debug", "DEBUG")]),
     "log_retention_days": (30, [(0, "CloudWatch Logs accepts"), (31, "CloudWatch Logs accepts")]),
     "state_machine_log_level": ("ERROR", [("DEBUG", "ALL, ERROR, FATAL or OFF")]),
+    "alarm_actions": (
+        ["arn:aws:sns:eu-west-1:123456789012:on-call"],
+        [
+            (["arn:aws:sqs:eu-west-1:123456789012:q"], "SNS topic ARNs"),
+            ([f"arn:aws:sns:eu-west-1:123456789012:t{i}" for i in range(6)], "at most 5"),
+        ],
+    ),
+    "alarm_task_age_share": (0.9, [(0, "above 0 and below 1"), (1, "above 0 and below 1")]),
+    "alarm_records_retried": (0, [(-1, "at least 0"), (2.5, "an integer")]),
+    "alarm_worker_errors": (3, [(-1, "at least 0"), (0.5, "an integer")]),
+    "alarm_failed_executions": (1, [(-1, "at least 0"), (1.5, "an integer")]),
     "worker_policy_json": (
         '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", '
         '"Resource": "arn:aws:s3:::my-bucket/*"}]}',
@@ -138,6 +149,20 @@ def test_values_that_let_a_failing_task_time_out_instead_warn_at_plan(
     assert warning.startswith("Check block assertion failed: A task whose work")
     assert "CallbackTimedOut" in warning
     assert phrase in warning
+
+
+@pytest.mark.parametrize("level", ["FATAL", "OFF"])
+def test_a_state_machine_log_level_that_blinds_the_timeout_alarm_warns_at_plan(level: str) -> None:
+    (warning,) = evaluate({"state_machine_log_level": level}).warnings
+    assert f"with state_machine_log_level = {level} that alarm never goes off" in warning
+
+    assert evaluate({"state_machine_log_level": level, "monitoring": False}).warnings == []
+
+
+def test_the_tasks_waiting_alarm_goes_off_at_a_share_of_the_task_timeout() -> None:
+    derived = evaluate({"task_timeout_seconds": 900, "alarm_task_age_share": 0.25}).derived
+
+    assert derived["task_age_alarm_seconds"] == 225
 
 
 def test_the_visibility_timeout_is_six_worker_timeouts_plus_the_batching_window() -> None:

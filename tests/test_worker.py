@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.soak import worker_metrics
+from emulator.emf import worker_metrics
 from emulator.terraform import evaluate
 from tests.conftest import failed_ids, with_receive_count
 from tests.pattern_work import crashes, rejects, result, succeeds
@@ -125,12 +125,13 @@ def test_a_mixed_batch_gets_exactly_the_right_callbacks(
 
 
 def test_an_unexpected_error_retries_until_the_last_receive_then_fails_the_execution(
-    pattern: Pattern,
+    pattern: Pattern, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a task whose work crashes
     execution = pattern.start(crashes("the order service is down"))
     (message,) = pattern.receive(1)
     max_receives = pattern.deployment.settings.max_receive_count
+    capsys.readouterr()
 
     # WHEN the record arrives before its last allowed receive
     for count in range(1, max_receives):
@@ -146,6 +147,12 @@ def test_an_unexpected_error_retries_until_the_last_receive_then_fails_the_execu
     assert response == {"batchItemFailures": []}
     outcome = pattern.wait(execution)
     assert (outcome["status"], outcome["error"]) == ("FAILED", "WorkerFailed")
+    # AND the metrics count the retries, the failure, and that the worker ended the execution
+    assert worker_metrics(capsys.readouterr().out) == {
+        "RecordRetried": max_receives - 1,
+        "TaskFailed": 1,
+        "WorkerFailed": 1,
+    }
 
 
 @pytest.mark.parametrize(

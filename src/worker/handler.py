@@ -11,6 +11,7 @@ Each record ends in one of these outcomes (a metric of the same name counts each
                                                         -> listed in batchItemFailures
   RecordRetried      anything else (a transient fault)  -> listed in batchItemFailures
   MessageMalformed   no usable task token               -> listed in batchItemFailures, then DLQ
+A TaskFailed whose error is WorkerFailed is also counted as WorkerFailed.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 # Clocks differ a little: a message is taken for one whose task has timed out only this long after.
 CLOCK_MARGIN_SECONDS = 60
+WORKER_FAILED = "WorkerFailed"
 
 logger = Logger()
 metrics = Metrics()
@@ -85,6 +87,8 @@ def record_handler(record: SQSRecord) -> None:
             logger.warning("The record will come back", extra={"reason": describe(failure)})
             raise
         count(outcome)
+        if error == WORKER_FAILED:
+            count(WORKER_FAILED)  # an execution the worker ended itself: an alarm watches these
         # Successes are counted by their metric and logged only at DEBUG: a log line per record is
         # the largest per-record cost after the callback itself. Every other outcome is logged.
         log = logger.debug if outcome == "TaskSucceeded" else logger.info
@@ -109,7 +113,7 @@ def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None
     except Exception as error:
         if not last_receive:
             raise
-        failure = TaskError("WorkerFailed", f"{describe(error)} (on the last allowed receive)")
+        failure = TaskError(WORKER_FAILED, f"{describe(error)} (on the last allowed receive)")
     else:
         callback.send_success(message.task_token, output)
         return "TaskSucceeded", None
