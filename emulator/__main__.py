@@ -21,6 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--logs", action="store_true", help="show the worker's JSON logs on stderr")
     soak = commands.add_parser("soak", help="executions with faults, every one accounted for")
     soak.add_argument("--executions", type=int, default=1000)
+    soak.add_argument(
+        "--consumers",
+        default="1,2,4",
+        help="worker processes at once, one soak for each count (default: 1,2,4)",
+    )
     bench = commands.add_parser("bench", help="performance figures, each against a floor")
     bench.add_argument("--quick", action="store_true", help="a small run that checks the bench")
     args = parser.parse_args(argv)
@@ -41,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "soak":
         from emulator.soak import main as soak_main
 
-        return soak_main(args.executions)
+        return soak_main(args.executions, tuple(int(n) for n in args.consumers.split(",")))
     from emulator.bench import main as bench_main
 
     return bench_main(quick=args.quick)

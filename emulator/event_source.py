@@ -15,14 +15,14 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from botocore.client import BaseClient
 
-    from emulator.pattern import Deployment, Settings
+    from emulator.pattern import Settings
 
 LOG = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.05  # between polls of an empty queue
@@ -93,6 +93,14 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
     }
 
 
+class TaskQueue(Protocol):
+    """What the event source mapping needs of a deployment (emulator.pattern.Deployment has it)."""
+
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+
+
 class EventSourceMapping:
     """Polls `deployment`'s task queue until stopped: one poller, like one execution environment
     (Powertools' BatchProcessor, like the rest of a Lambda module, serves one event at a time)."""
@@ -100,7 +108,7 @@ class EventSourceMapping:
     def __init__(
         self,
         sqs: BaseClient,
-        deployment: Deployment,
+        deployment: TaskQueue,
         handler: Callable[[dict[str, Any], Any], dict[str, Any]],
     ) -> None:
         self.sqs = sqs
@@ -114,7 +122,7 @@ class EventSourceMapping:
         """Receive one batch, invoke the handler, delete what succeeded; return the batch size."""
         messages = self.sqs.receive_message(
             QueueUrl=self.deployment.queue_url,
-            MaxNumberOfMessages=min(self.deployment.settings.batch_size, 10),
+            MaxNumberOfMessages=min(self.deployment.batch_size, 10),
             WaitTimeSeconds=0,  # short polls, so that stop() never waits out a long one
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],

@@ -62,6 +62,10 @@ class Deployment:
     dlq_url: str
     state_machine_arn: str
 
+    @property
+    def batch_size(self) -> int:
+        return self.settings.batch_size
+
 
 def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
     """Create the task queue, its DLQ and the state machine, named like main.tf names them
@@ -88,7 +92,7 @@ def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
         },
     )["QueueUrl"]
     if settings.idempotency:
-        create_idempotency_table(dynamodb_client(sqs.meta.region_name), settings)
+        create_idempotency_table(dynamodb_client(sqs.meta.region_name, endpoint(sqs)), settings)
     definition = evaluate(settings.variables, queue_url=queue_url).state_machine_definition
     state_machine_arn = sfn.create_state_machine(
         name=name, definition=definition, roleArn=ROLE_ARN, type="STANDARD"
@@ -108,9 +112,15 @@ def _queue_arn(sqs: BaseClient, queue_url: str) -> str:
 
 
 @functools.cache
-def dynamodb_client(region: str) -> BaseClient:
-    """Made once (moto intercepts it in every mock; on `make serve`, AWS_ENDPOINT_URL points it)."""
-    return boto3.client("dynamodb", region_name=region)
+def dynamodb_client(region: str, endpoint_url: str | None) -> BaseClient:
+    """Made once per endpoint (moto intercepts it in every in-process mock)."""
+    return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
+
+
+def endpoint(client: BaseClient) -> str | None:
+    """The moto server a client talks to, or None for AWS's own endpoints (an in-process mock)."""
+    url = client.meta.endpoint_url
+    return None if url.endswith(".amazonaws.com") else url
 
 
 def create_idempotency_table(dynamodb: BaseClient, settings: Settings) -> None:

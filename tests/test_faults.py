@@ -15,7 +15,7 @@ from emulator.event_source import EventSourceMapping
 from emulator.pattern import Settings
 from tests.conftest import failed_ids, with_receive_count
 from tests.pattern_work import crashes, succeeds
-from worker import callback
+from worker import callback, handler
 
 if TYPE_CHECKING:
     from tests.conftest import Aws, Pattern
@@ -100,6 +100,34 @@ def test_a_throttle_that_outlasts_the_retries_brings_the_record_back_to_be_answe
     assert second == {"batchItemFailures": []}
     assert pattern.wait(execution)["status"] == "SUCCEEDED"
     assert faults.delivered == 1  # answered once
+
+
+def test_a_callback_throttled_on_every_receive_is_neither_lost_nor_retried_forever(
+    aws: Aws, fast_retries: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN Step Functions throttles every callback, past botocore's retries, for good
+    pattern = aws.deploy(visibility_timeout_seconds=1)
+    runs = []
+    monkeypatch.setattr(handler, "do_work", lambda task_input, heartbeat: runs.append(1) or {})
+    faults = inject(400, "ThrottlingException", count=1_000)
+    execution = pattern.start(succeeds("throttled"))
+    max_receives = pattern.deployment.settings.max_receive_count
+    from worker.handler import lambda_handler
+
+    # WHEN the event source mapping keeps handing the record to the worker
+    with EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler) as worker:
+        deadline = time.monotonic() + 20
+        while not pattern.queue_depth(dlq=True) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    # THEN each receive tried the callback botocore's 3 times, the work ran once (its stored
+    # result was sent again), and after max_receive_count receives the message is in the DLQ,
+    # where the dead-letter-queue alarm sees it; the execution times out (callback-timed-out)
+    assert worker.stats.records == max_receives
+    assert faults.attempts == 3 * max_receives
+    assert runs == [1]
+    assert (pattern.queue_depth(), pattern.queue_depth(dlq=True)) == (0, 1)
+    assert pattern.status(execution) == "RUNNING"
 
 
 def test_a_crash_mid_batch_brings_back_only_the_crashed_records(pattern: Pattern) -> None:

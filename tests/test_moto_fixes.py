@@ -1,17 +1,20 @@
 """The emulator's corrections of moto (emulator/moto_fixes.py): each holds AWS's behaviour, and
 each is still needed. When moto fixes one, its "still needed" test fails: remove the correction.
 
-The race is made on purpose, not waited for: an execution is held in its start-up (before its
-interpreter exists) while the worker answers another execution's token.
+The races are made on purpose, not waited for: an execution is held in its start-up (before its
+interpreter exists) while the worker answers another execution's token; two conditional puts of
+one key read it before either writes.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import moto
 import pytest
+from moto.dynamodb.models.table import Table
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -22,7 +25,7 @@ from tests.pattern_work import succeeds
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tests.conftest import Pattern
+    from tests.conftest import Aws, Pattern
 
 STARTING = "still-starting"
 
@@ -84,3 +87,67 @@ def test_moto_still_needs_the_correction(
         "remove correction 1 from emulator/moto_fixes.py and this test"
     )
     assert pattern.status(waiting) == "RUNNING"
+
+
+def two_puts_at_once(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Two threads put the same new key at once with attribute_not_exists (as two deliveries of a
+    task record their attempt): how many succeed. Each read of the key is slowed, so that both
+    reads happen before either write unless the puts are serialized."""
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto.dynamodb.models.table import Table
+
+    read = Table.get_item
+
+    def slow_read(*args: Any, **kwargs: Any) -> Any:
+        found = read(*args, **kwargs)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(Table, "get_item", slow_read)
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="attempts",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
+    succeeded: list[bool] = []
+
+    def put() -> None:
+        try:
+            dynamodb.put_item(
+                TableName="attempts",
+                Item={"id": {"S": "task-attempt#1"}},
+                ConditionExpression="attribute_not_exists(id)",
+            )
+            succeeded.append(True)
+        except ClientError:
+            succeeded.append(False)
+
+    threads = [threading.Thread(target=put) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return succeeded.count(True)
+
+
+def test_two_conditional_puts_at_once_let_one_through(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_fixes.apply()  # as emulator.pattern.deploy does
+
+    assert two_puts_at_once(monkeypatch) == 1  # as DynamoDB's atomic conditional writes do
+
+
+def test_moto_still_needs_the_put_item_correction(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Table, "put_item", moto_fixes.MOTO_PUT_ITEM)
+
+    # If this fails, moto has made conditional puts atomic: remove correction 2.
+    assert two_puts_at_once(monkeypatch) == 2, (
+        f"moto {moto.__version__} no longer lets two conditional puts through at once: "
+        "remove correction 2 from emulator/moto_fixes.py and this test"
+    )

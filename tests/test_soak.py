@@ -1,6 +1,7 @@
 """A small `make soak` in every test run, with the tests' own work and its examples: rejected
-inputs, duplicate deliveries and poison messages, and every execution accounted for (the
-1,000-execution run of the work's own examples is `make soak`)."""
+inputs, duplicate deliveries and poison messages, consumed by two worker processes at once, and
+every execution accounted for (the 1,000-execution runs of the work's own examples, by 1, 2 and 4
+processes, are `make soak`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from tests import pattern_work
 
 
 def test_every_execution_is_accounted_for_under_duplicates_and_poison() -> None:
-    # GIVEN 150 executions, 10% with the input the work rejects, 5% of task messages delivered
-    # twice, and 2% poison messages put on the queue directly
-    result = run_soak(150, WorkExamples.of(pattern_work.EXAMPLES))
+    # GIVEN 100 executions, 10% with the input the work rejects, 5% of task messages delivered
+    # twice, and 2% poison messages put on the queue directly, for two worker processes
+    result = run_soak(
+        100,
+        WorkExamples.of(pattern_work.EXAMPLES),
+        consumers=2,
+        work="tests.pattern_work:do_work",
+    )
 
     # THEN each ended as its input calls for, none by timing out
     assert result.succeeded == result.accepted_inputs
@@ -20,9 +26,9 @@ def test_every_execution_is_accounted_for_under_duplicates_and_poison() -> None:
     assert result.other_endings == 0
     # AND every poison message is in the DLQ, every duplicate was absorbed,
     # and exactly one live SendTaskSuccess was made per accepted execution
-    assert result.poison_in_dlq == result.poison_sent == 3
+    assert result.poison_in_dlq == result.poison_sent == 2
     assert result.duplicates_sent > 0
     assert result.duplicates_absorbed == result.duplicates_sent
     assert result.live_successes == result.accepted_inputs
-    # AND the work ran once per accepted execution, duplicates or not
+    # AND the work ran once per accepted execution, duplicates or not, across both processes
     assert result.work_runs_accepted == result.accepted_inputs

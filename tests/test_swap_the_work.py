@@ -79,7 +79,7 @@ def test_a_team_replaces_the_work_its_examples_and_its_test_and_nothing_else(
     tests = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_work.py",
                 "tests/test_work_examples.py")  # fmt: skip
     demo = run("-m", "emulator", "demo")
-    soak = run("-m", "emulator", "soak", "--executions", "30")
+    soak = run("-m", "emulator", "soak", "--executions", "30", "--consumers", "2")
     bench = run("-m", "emulator", "bench", "--quick")
 
     # THEN each passes with the new work
