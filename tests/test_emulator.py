@@ -85,11 +85,13 @@ def test_a_poison_message_reaches_the_dlq_after_the_configured_receives(aws: Aws
 
 
 def test_heartbeats_keep_a_long_task_alive_past_heartbeat_seconds(aws: Aws) -> None:
-    # GIVEN HeartbeatSeconds of 1 and work that takes 3 s, heartbeating every 0.3 s
-    pattern = aws.deploy(task_timeout_seconds=10, heartbeat_seconds=1)
+    # GIVEN HeartbeatSeconds of 2 and work that takes 5 s, heartbeating every 0.25 s. The first
+    # heartbeat window also holds the pick-up (poll, handler, idempotency record): 2 s leaves it
+    # room on a loaded machine, as HeartbeatSeconds must leave a real worker room for its pick-up
+    pattern = aws.deploy(task_timeout_seconds=10, heartbeat_seconds=2)
 
     with running_worker(pattern):
-        outcome = pattern.wait(pattern.start(sleeps("slow", 3, heartbeat_every=0.3)), timeout=20)
+        outcome = pattern.wait(pattern.start(sleeps("slow", 5, heartbeat_every=0.25)), timeout=20)
 
     assert outcome["status"] == "SUCCEEDED"
     assert json.loads(outcome["output"]) == result("slow")
