@@ -35,6 +35,7 @@ def test_a_task_succeeds_with_the_workers_result_as_output(
 
     assert outcome["status"] == "SUCCEEDED"
     assert json.loads(outcome["output"]) == result("task-42")
+    worker.stop()  # the record is deleted once the handler returns, after the callback
     assert pattern.queue_depth() == 0
 
 
@@ -56,6 +57,7 @@ def test_a_task_error_fails_the_execution_with_the_works_error(
     outcome = pattern.wait(execution)
 
     assert (outcome["status"], outcome["error"]) == ("FAILED", error)
+    worker.stop()  # the record is deleted once the handler returns, after the callback
     assert pattern.queue_depth() == 0
     assert pattern.queue_depth(dlq=True) == 0
 
