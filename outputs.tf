@@ -1,3 +1,13 @@
+output "region" {
+  description = "The AWS Region the pattern is deployed in."
+  value       = data.aws_region.current.region
+}
+
+output "task_timeout_seconds" {
+  description = "How long an execution waits for the worker's callback (the deployed suite's timeout check waits this long)."
+  value       = var.task_timeout_seconds
+}
+
 output "state_machine_arn" {
   description = "ARN of the state machine: start executions of it."
   value       = aws_sfn_state_machine.this.arn

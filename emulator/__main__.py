@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
+from typing import Any
 
 from emulator.terraform import TerraformNotFound, terraform
 
@@ -19,6 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="an AWS-compatible endpoint with the pattern in it")
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--logs", action="store_true", help="show the worker's JSON logs on stderr")
+    serve.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Terraform variable (a JSON value, or else a string), e.g. task_timeout_seconds=5",
+    )
+    serve.add_argument("--outputs", type=Path, help="the outputs file (build/serve-outputs.json)")
+    serve.add_argument(
+        "--worker-log", type=Path, help="the worker's log (build/emulator-worker.log)"
+    )
     soak = commands.add_parser("soak", help="executions with faults, every one accounted for")
     soak.add_argument("--executions", type=int, default=1000)
     soak.add_argument(
@@ -40,9 +54,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(show_logs=args.logs)
     if args.command == "serve":
-        from emulator.serve import serve
+        from emulator.console import WORKER_LOG
+        from emulator.serve import OUTPUTS_FILE, serve
 
-        return serve(port=args.port, show_logs=args.logs)
+        variables = dict(terraform_variable(assignment) for assignment in args.var)
+        outputs, log = args.outputs or OUTPUTS_FILE, args.worker_log or WORKER_LOG
+        return serve(args.port, args.logs, variables, outputs, log)
     if args.command == "soak":
         from emulator.soak import main as soak_main
 
@@ -50,6 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     from emulator.bench import main as bench_main
 
     return bench_main(quick=args.quick)
+
+
+def terraform_variable(assignment: str) -> tuple[str, Any]:
+    """NAME=VALUE, the value read as JSON (a number, a list) or else taken as a string."""
+    name, _, value = assignment.partition("=")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
 
 
 if __name__ == "__main__":

@@ -12,23 +12,24 @@ from emulator.terraform import ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 WORKER_LOG = ROOT / "build" / "emulator-worker.log"
 
 
 @contextlib.contextmanager
-def worker_output(show_logs: bool, transcript: io.StringIO | None = None) -> Iterator[TextIO]:
+def worker_output(
+    show_logs: bool, transcript: io.StringIO | None = None, log_file: Path = WORKER_LOG
+) -> Iterator[TextIO]:
     """Send what the worker prints (Powertools' JSON logs and metrics) to stderr or to
-    build/emulator-worker.log, and to `transcript` if given; yield the stream for the emulator's
-    own output."""
+    `log_file`, and to `transcript` if given; yield the stream for the emulator's own output."""
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # the ASL interpreter logs every Fail
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
     screen = sys.stdout
     if show_logs:
         sink: TextIO = sys.stderr
     else:
-        WORKER_LOG.parent.mkdir(exist_ok=True)
-        sink = WORKER_LOG.open("w")
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        sink = log_file.open("w")
     sys.stdout = _Tee(sink, transcript) if transcript is not None else sink
     try:
         yield screen

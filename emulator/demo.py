@@ -124,7 +124,7 @@ def run_demo(show_logs: bool = False) -> int:
         say()
         if not show_logs:
             say(f"The worker's JSON logs are in {WORKER_LOG.relative_to(WORKER_LOG.parents[1])}")
-            say("(python -m emulator demo --logs shows them as they happen).")
+            say("(make demo ARGS=--logs shows them as they happen).")
         if failures:
             say(f"{failures} outcome(s) NOT as expected.")
             say(

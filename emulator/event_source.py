@@ -110,10 +110,12 @@ class EventSourceMapping:
         sqs: BaseClient,
         deployment: TaskQueue,
         handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+        enabled: Callable[[], bool] = lambda: True,
     ) -> None:
         self.sqs = sqs
         self.deployment = deployment
         self.handler = handler
+        self.enabled = enabled  # asked before each poll: the mapping's state, on `make serve`
         self.stats = Stats()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -176,7 +178,7 @@ class EventSourceMapping:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if not self.poll_once():
+                if not (self.enabled() and self.poll_once()):
                     self._stop.wait(IDLE_POLL_SECONDS)
             except Exception:
                 LOG.exception("Polling failed; retrying")

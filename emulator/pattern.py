@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 import uuid
+import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,8 @@ from emulator import moto_fixes
 from emulator.terraform import evaluate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from botocore.client import BaseClient
 
 # moto accepts any role; on AWS this is the role main.tf creates.
@@ -166,3 +170,49 @@ def queue_depth(sqs: BaseClient, queue_url: str) -> int:
         ],
     )["Attributes"]
     return sum(int(value) for value in attributes.values())
+
+
+def create_worker_mapping(
+    lambda_client: BaseClient, iam: BaseClient, deployment: Deployment, function_name: str
+) -> str:
+    """main.tf's worker function and its event source mapping, as records in moto, so that
+    `aws lambda get-event-source-mapping` and `update-event-source-mapping --no-enabled` work
+    on `make serve`; return the mapping's UUID. The emulator's own worker runs the function:
+    moto is kept from running it itself (it would need Docker), and keeps only the record."""
+    from moto.sqs.models import sqs_backends
+
+    role = iam.create_role(
+        RoleName=f"{function_name}-role",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("worker/handler.py", "# the emulator runs src/worker/handler.py\n")
+    function_arn = lambda_client.create_function(
+        FunctionName=function_name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="worker.handler.lambda_handler",
+        Code={"ZipFile": package.getvalue()},
+    )["FunctionArn"]
+    mapping = lambda_client.create_event_source_mapping(
+        EventSourceArn=deployment.queue_arn,
+        FunctionName=function_arn,
+        BatchSize=deployment.batch_size,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    region, account = deployment.queue_arn.split(":")[3:5]
+    for queue in sqs_backends[account][region].queues.values():
+        if queue.queue_arn == deployment.queue_arn:
+            queue.lambda_event_source_mappings.clear()
+    return mapping["UUID"]
+
+
+def mapping_enabled(lambda_client: BaseClient, uuid: str) -> Callable[[], bool]:
+    """Whether the event source mapping is enabled, as `aws lambda update-event-source-mapping`
+    leaves it: asked before every poll, so that a paused worker receives nothing more."""
+
+    def enabled() -> bool:
+        return lambda_client.get_event_source_mapping(UUID=uuid)["State"] == "Enabled"
+
+    return enabled

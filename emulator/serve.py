@@ -1,5 +1,11 @@
 """`make serve`: moto as an AWS endpoint on 127.0.0.1, the pattern deployed in it, the worker
-polling its queue, until Ctrl-C or SIGTERM."""
+polling its queue, until Ctrl-C or SIGTERM.
+
+Beside the queues and the state machine, the worker's function and its event source mapping are
+records in moto, so that `aws lambda update-event-source-mapping --no-enabled` pauses the worker
+as it does on AWS. The deployment's outputs go to a file in the shape of `terraform output
+-json`, plus the endpoint: `make test-deployed` finds the emulator there as it finds a real
+deployment."""
 
 from __future__ import annotations
 
@@ -7,32 +13,40 @@ import json
 import os
 import shlex
 import signal
-import socket
 import sys
 import threading
-import urllib.request
+from typing import TYPE_CHECKING, Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from emulator.console import WORKER_LOG, worker_output
 from emulator.event_source import EventSourceMapping, load_worker
-from emulator.pattern import Settings, deploy
+from emulator.pattern import (
+    Deployment,
+    Settings,
+    create_worker_mapping,
+    deploy,
+    idempotency_table_name,
+    mapping_enabled,
+)
+from emulator.server import moto_server, port_is_free
+from emulator.terraform import ROOT
 from emulator.work_examples import WorkExamples
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 REGION = "us-east-1"
+OUTPUTS_FILE = ROOT / "build" / "serve-outputs.json"
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def serve(port: int, show_logs: bool = False) -> int:
+def serve(
+    port: int,
+    show_logs: bool = False,
+    variables: dict[str, Any] | None = None,
+    outputs_file: Path = OUTPUTS_FILE,
+    worker_log: Path = WORKER_LOG,
+) -> int:
     if not port_is_free(port):
         print(
             f"Port {port} on 127.0.0.1 is already in use: stop what holds it, or choose another "
@@ -40,60 +54,127 @@ def serve(port: int, show_logs: bool = False) -> int:
             file=sys.stderr,
         )
         return 2
-    endpoint = f"http://127.0.0.1:{port}"
-    # moto's ASL interpreter sends its SQS calls to localhost:$MOTO_PORT; every client here,
-    # the worker's included, talks to the endpoint as a user's AWS CLI would.
-    os.environ.update(MOTO_PORT=str(port), AWS_ENDPOINT_URL=endpoint)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
 
-    with worker_output(show_logs) as screen:
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        try:
-            request = urllib.request.Request(
-                f"{endpoint}/moto-api/config",
-                data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-                headers={"Content-Type": "application/json"},
-            )
-            urllib.request.urlopen(request, timeout=10).close()
-            settings = Settings.from_terraform()
-            handler = load_worker(settings, REGION)
-            sqs = boto3.client("sqs", region_name=REGION)
-            sfn = boto3.client("stepfunctions", region_name=REGION)
-            deployment = deploy(sqs, sfn, settings)
-            with EventSourceMapping(sqs, deployment, handler):
-                print(instructions(endpoint, deployment.state_machine_arn, show_logs), file=screen)
-                screen.flush()
-                stopping.wait()
-                print("Stopping ...", file=screen, flush=True)
-        finally:
-            server.stop()
+    with worker_output(show_logs, log_file=worker_log) as screen, moto_server(port) as endpoint:
+        # Every client here, the worker's included, talks to the endpoint as a user's AWS CLI.
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        settings = Settings.from_terraform(**(variables or {}))
+        handler = load_worker(settings, REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        lambda_client = boto3.client("lambda", region_name=REGION)
+        deployment = deploy(sqs, sfn, settings)
+        function_name = deployment.state_machine_arn.rsplit(":", 1)[1] + "-worker"
+        uuid = create_worker_mapping(
+            lambda_client, boto3.client("iam", region_name=REGION), deployment, function_name
+        )
+        log = None if show_logs else worker_log
+        outputs = emulator_outputs(endpoint, deployment, function_name, uuid, log)
+        enabled = mapping_enabled(lambda_client, uuid)
+        with EventSourceMapping(sqs, deployment, handler, enabled=enabled):
+            # Written once the worker polls: whoever reads the file finds the pattern whole.
+            outputs_file.parent.mkdir(parents=True, exist_ok=True)
+            outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
+            print(instructions(endpoint, outputs, outputs_file), file=screen)
+            screen.flush()
+            stopping.wait()
+            print("Stopping ...", file=screen, flush=True)
+        outputs_file.unlink(missing_ok=True)
     return 0
 
 
-def instructions(endpoint: str, state_machine_arn: str, show_logs: bool) -> str:
+def emulator_outputs(
+    endpoint: str, deployment: Deployment, function_name: str, uuid: str, worker_log: Path | None
+) -> dict[str, dict[str, Any]]:
+    """outputs.tf's outputs for the emulator's deployment, as `terraform output -json` gives
+    them, and what the emulator has instead of AWS: its endpoint and the worker's log file."""
+    values: dict[str, Any] = {
+        "region": REGION,
+        "task_timeout_seconds": deployment.settings.task_timeout_seconds,
+        "state_machine_arn": deployment.state_machine_arn,
+        "queue_url": deployment.queue_url,
+        "queue_arn": deployment.queue_arn,
+        "dead_letter_queue_url": deployment.dlq_url,
+        "worker_function_name": function_name,
+        "event_source_mapping_uuid": uuid,
+        "idempotency_table_name": idempotency_table_name(deployment.settings)
+        if deployment.settings.idempotency
+        else None,
+        "endpoint_url": endpoint,
+        "worker_log_file": str(worker_log) if worker_log else None,
+    }
+    return {
+        name: {"sensitive": False, "type": type(value).__name__, "value": value}
+        for name, value in values.items()
+    }
+
+
+def instructions(endpoint: str, outputs: dict[str, dict[str, Any]], outputs_file: Path) -> str:
+    """Commands to try that run verbatim, every time: each start gets a name of its own."""
+    value = {name: output["value"] for name, output in outputs.items()}
     aws = f"aws --endpoint-url {endpoint} --region {REGION}"
-    logs = "on stderr" if show_logs else f"in {WORKER_LOG.relative_to(WORKER_LOG.parents[1])}"
     examples = WorkExamples.load()
-    executions = state_machine_arn.replace(":stateMachine:", ":execution:")
+    logs = f"in {value['worker_log_file']}" if value["worker_log_file"] else "on stderr"
+
+    def start(kind: str, task_input: Any) -> str:
+        return (
+            f"arn=$({aws} stepfunctions start-execution \\\n"
+            f"      --state-machine-arn {value['state_machine_arn']} \\\n"
+            f'      --name "{kind}-$(date +%s)-$RANDOM" \\\n'
+            f"      --input {shlex.quote(json.dumps(task_input))} \\\n"
+            f"      --query executionArn --output text)"
+        )
+
+    def describe(after_seconds: int, fields: str) -> str:
+        return (
+            f"sleep {after_seconds}; {aws} stepfunctions describe-execution \\\n"
+            f"      --execution-arn \"$arn\" --query '[status, {fields}]'"
+        )
+
+    def depth(url: str) -> str:
+        return (
+            f"{aws} sqs get-queue-attributes --queue-url {url} \\\n"
+            "      --attribute-names ApproximateNumberOfMessages "
+            "ApproximateNumberOfMessagesNotVisible"
+        )
+
+    mapping = (
+        f"{aws} lambda update-event-source-mapping --uuid {value['event_source_mapping_uuid']}"
+    )
+    timeout = value["task_timeout_seconds"]
+    venv_bin = ROOT / ".venv" / "bin"
     return f"""\
 The pattern is deployed on the emulator at {endpoint}; the worker is polling its queue.
 
-  state machine  {state_machine_arn}
+  state machine  {value["state_machine_arn"]}
+  outputs        {outputs_file} (as `terraform output -json`; make test-deployed
+                 reads it: DEPLOYED_OUTPUTS={outputs_file} make test-deployed)
 
-Try it with the AWS CLI (any credentials do; these are dummies), with the work's examples:
+Try it with the AWS CLI and the work's examples, in another shell (any credentials do; the
+project's virtual environment has an AWS CLI for a PATH without one):
 
-  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-  {aws} stepfunctions start-execution \\
-      --state-machine-arn {state_machine_arn} \\
-      --name accepted-1 --input {shlex.quote(json.dumps(examples.accepted))}
-  {aws} stepfunctions describe-execution --execution-arn {executions}:accepted-1
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing PATH="$PATH:{venv_bin}"
 
-  {aws} stepfunctions start-execution \\
-      --state-machine-arn {state_machine_arn} \\
-      --name rejected-1 --input {shlex.quote(json.dumps(examples.rejected))}
-  {aws} stepfunctions describe-execution --execution-arn {executions}:rejected-1
+  # an execution of the accepted example, and what became of it
+  {start("accepted", examples.accepted)}
+  {describe(2, "output")}
+
+  # an execution of the rejected example: FAILED with {examples.rejected_error}
+  {start("rejected", examples.rejected)}
+  {describe(2, "error")}
+
+  # the task queue and the dead-letter queue
+  {depth(value["queue_url"])}
+  {depth(value["dead_letter_queue_url"])}
+
+  # a timeout: pause the worker, start one, wait out the task timeout ({timeout} s; shorten it
+  # with make serve ARGS="--var task_timeout_seconds=10"), see CallbackTimedOut, resume the worker
+  {mapping} --no-enabled
+  {start("paused", examples.accepted)}
+  {describe(timeout + 2, "error")}
+  {mapping} --enabled
 
 The worker's logs are {logs}. Ctrl-C stops the emulator."""

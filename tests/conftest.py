@@ -45,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.option.markexpr == "deployed":
+        return  # the deployed suite talks to a real deployment: no moto, no fake credentials
     if not config.getoption("--moto-logs"):
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     try:
@@ -57,8 +59,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def pattern_work(monkeypatch: pytest.MonkeyPatch) -> None:
+def pattern_work(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker runs the pattern's test work (tests/pattern_work.py), not the sample work."""
+    if request.node.get_closest_marker("deployed"):
+        return
     from tests import pattern_work
     from worker import handler
 
@@ -66,8 +70,10 @@ def pattern_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def aws_environment(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and the region; the worker gets a new Step Functions client per test."""
+    if request.node.get_closest_marker("deployed"):
+        return
     from worker import callback
 
     for key, value in FAKE_AWS.items():

@@ -4,17 +4,11 @@ heartbeats, a crowd of executions, `make demo` and `make serve` as a user runs t
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
 from typing import TYPE_CHECKING
-
-import boto3
-import pytest
 
 from emulator.event_source import EventSourceMapping
 from emulator.pattern import Settings, worker_environment
@@ -23,8 +17,6 @@ from emulator.work_examples import WorkExamples
 from tests.pattern_work import rejects, result, sleeps, succeeds
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from tests.conftest import Aws, Pattern
 
 
@@ -150,92 +142,3 @@ def test_make_demo_shows_the_three_outcomes_of_the_works_examples_and_exits_zero
     for metric in ("TaskSucceeded", "TaskFailed", "TokenNoLongerLive"):
         assert re.search(rf"^  {metric} +1$", counts, re.MULTILINE), counts
     assert "All outcomes as expected." in run.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[subprocess.Popen[str], int, str]]:
-    """`make serve` on a free port, started as a user starts it; yields once it is ready."""
-    port = free_port()
-    process = subprocess.Popen(
-        emulator_command("serve", "--port", str(port)),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")},
-    )
-    arn = ""
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while not arn and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.strip().startswith("state machine"):
-            arn = line.split()[-1]
-    try:
-        assert arn, process.stderr.read() if process.stderr else ""
-        yield process, port, arn
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def test_make_serve_answers_a_plain_boto3_client_and_stops_cleanly(
-    served: tuple[subprocess.Popen[str], int, str],
-) -> None:
-    process, port, arn = served
-    sfn = boto3.client(
-        "stepfunctions",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="anything",
-        aws_secret_access_key="anything",
-    )
-
-    examples = WorkExamples.load()
-    good = sfn.start_execution(
-        stateMachineArn=arn, name="good", input=json.dumps(examples.accepted)
-    )
-    bad = sfn.start_execution(stateMachineArn=arn, name="bad", input=json.dumps(examples.rejected))
-    results = {}
-    for name, execution in (("good", good), ("bad", bad)):
-        deadline = time.monotonic() + 30
-        while (d := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == (
-            "RUNNING"
-        ) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        results[name] = d
-
-    assert results["good"]["status"] == "SUCCEEDED"
-    assert json.loads(results["good"]["output"]) is not None  # the work's result, whatever it is
-    assert (results["bad"]["status"], results["bad"]["error"]) == (
-        "FAILED",
-        examples.rejected_error,
-    )
-
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=15) == 0
-
-
-def test_make_serve_on_a_port_in_use_says_so_and_exits_non_zero() -> None:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
-        run = subprocess.run(
-            emulator_command("serve", "--port", str(port)),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    assert run.returncode == 2
-    assert f"Port {port} on 127.0.0.1 is already in use" in run.stderr

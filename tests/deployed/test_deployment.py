@@ -1,0 +1,185 @@
+"""Does it work where it is deployed? The same checks for a real account and for `make serve`,
+each as a user sees it: executions of the work's examples end as they should, a burst of them
+too, nothing is left in the queues, and the worker's logs hold no task token. The timeout check
+pauses the worker and waits out the task timeout: it runs only with DEPLOYED_TIMEOUT_CHECK=1.
+
+Run with `make test-deployed` (see tests/deployed/conftest.py for how it finds the deployment).
+On AWS it starts about 55 executions: a few cents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from emulator.work_examples import WorkExamples
+
+if TYPE_CHECKING:
+    from tests.deployed.conftest import Deployment
+
+pytestmark = pytest.mark.deployed
+EXAMPLES = WorkExamples.load()
+STARTED_AT = time.time()
+BURST = 50
+
+
+def start(deployment: Deployment, task_input: Any, kind: str) -> str:
+    arn = deployment.client("stepfunctions").start_execution(
+        stateMachineArn=deployment.outputs["state_machine_arn"],
+        name=f"deployed-{kind}-{uuid.uuid4().hex[:12]}",
+        input=json.dumps(task_input),
+    )["executionArn"]
+    deployment.executions.append(arn)
+    return arn
+
+
+def finished(deployment: Deployment, arn: str, timeout: float) -> dict[str, Any]:
+    """The execution's description once it is no longer RUNNING (or after `timeout` seconds)."""
+    sfn = deployment.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    return described
+
+
+def depth(deployment: Deployment, output: str) -> int:
+    attributes = deployment.client("sqs").get_queue_attributes(
+        QueueUrl=deployment.outputs[output],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
+@pytest.fixture(scope="session")
+def dead_letters_before(deployment: Deployment) -> int:
+    return depth(deployment, "dead_letter_queue_url")
+
+
+def test_the_accepted_example_succeeds_with_the_works_result(
+    deployment: Deployment, dead_letters_before: int
+) -> None:
+    execution = start(deployment, EXAMPLES.accepted, "accepted")
+
+    described = finished(deployment, execution, timeout=120)
+
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) is not None  # the work's result, whatever the work
+
+
+def test_the_rejected_example_fails_with_its_error_and_cause(deployment: Deployment) -> None:
+    execution = start(deployment, EXAMPLES.rejected, "rejected")
+
+    described = finished(deployment, execution, timeout=120)
+
+    assert (described["status"], described.get("error")) == ("FAILED", EXAMPLES.rejected_error)
+    if not deployment.on_emulator:  # moto drops SendTaskFailure's cause; AWS keeps it
+        assert described.get("cause")
+
+
+def test_a_burst_of_executions_all_end_as_their_inputs_call_for(deployment: Deployment) -> None:
+    inputs = [EXAMPLES.rejected if i % 10 == 0 else EXAMPLES.accepted for i in range(BURST)]
+    executions = [start(deployment, task_input, "burst") for task_input in inputs]
+
+    endings = [
+        (described["status"], described.get("error"))
+        for described in (finished(deployment, arn, timeout=180) for arn in executions)
+    ]
+
+    expected = [
+        ("FAILED", EXAMPLES.rejected_error) if i % 10 == 0 else ("SUCCEEDED", None)
+        for i in range(BURST)
+    ]
+    assert endings == expected
+
+
+def test_with_the_worker_paused_an_execution_times_out(deployment: Deployment) -> None:
+    if os.environ.get("DEPLOYED_TIMEOUT_CHECK") != "1":
+        pytest.skip(
+            "the timeout check waits task_timeout_seconds: DEPLOYED_TIMEOUT_CHECK=1 runs it"
+        )
+    lambda_client = deployment.client("lambda")
+    mapping = deployment.outputs["event_source_mapping_uuid"]
+
+    def set_mapping(enabled: bool) -> None:
+        lambda_client.update_event_source_mapping(UUID=mapping, Enabled=enabled)
+        state = "Enabled" if enabled else "Disabled"
+        deadline = time.monotonic() + 300
+        while lambda_client.get_event_source_mapping(UUID=mapping)["State"] != state:
+            assert time.monotonic() < deadline, f"the event source mapping is not {state}"
+            time.sleep(2)
+
+    # GIVEN the worker paused, as the README's commands pause it
+    set_mapping(enabled=False)
+    try:
+        # WHEN an execution starts and the task timeout passes
+        execution = start(deployment, EXAMPLES.accepted, "timeout")
+        described = finished(deployment, execution, deployment.outputs["task_timeout_seconds"] + 60)
+    finally:
+        set_mapping(enabled=True)  # the worker then consumes the message as no longer live
+
+    # THEN it failed with CallbackTimedOut
+    assert (described["status"], described.get("error")) == ("FAILED", "CallbackTimedOut")
+
+
+def test_nothing_is_left_in_the_task_queue_or_the_dead_letter_queue(
+    deployment: Deployment, dead_letters_before: int
+) -> None:
+    deadline = time.monotonic() + 120
+    while depth(deployment, "queue_url") and time.monotonic() < deadline:
+        time.sleep(2)
+
+    assert depth(deployment, "queue_url") == 0
+    assert depth(deployment, "dead_letter_queue_url") == dead_letters_before
+
+
+def test_the_workers_logs_of_the_run_hold_no_task_token(deployment: Deployment) -> None:
+    # GIVEN the task tokens of this run's executions, from their histories
+    tokens = [token for arn in deployment.executions for token in task_tokens(deployment, arn)]
+    assert len(tokens) == len(deployment.executions) > 0
+
+    # WHEN the worker's logs of the run are read (they name the rejected executions)
+    rejected = next(arn for arn in deployment.executions if ":deployed-rejected-" in arn)
+    logs = worker_logs(deployment, until_it_names=rejected)
+
+    # THEN none holds a token
+    assert rejected in logs
+    assert [token for token in tokens if token in logs] == []
+
+
+def task_tokens(deployment: Deployment, arn: str) -> list[str]:
+    """The task tokens Step Functions put in the execution's task messages."""
+    events = deployment.client("stepfunctions").get_execution_history(executionArn=arn)["events"]
+    return [
+        json.loads(event["taskScheduledEventDetails"]["parameters"])["MessageBody"]["taskToken"]
+        for event in events
+        if event["type"] == "TaskScheduled"
+    ]
+
+
+def worker_logs(deployment: Deployment, until_it_names: str) -> str:
+    """The worker's log lines since the run began: from its log group on AWS (waiting for
+    CloudWatch Logs to receive them), from its log file on the emulator."""
+    log_file = deployment.outputs.get("worker_log_file")
+    if deployment.on_emulator:
+        if not log_file:
+            pytest.skip("make serve shows the worker's logs on stderr (--logs): nothing to read")
+        return Path(log_file).read_text()
+    logs = deployment.client("logs")
+    deadline = time.monotonic() + 120
+    while True:
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=deployment.outputs["worker_log_group_name"],
+            startTime=int(STARTED_AT * 1000),
+        )
+        text = "\n".join(event["message"] for page in pages for event in page["events"])
+        if until_it_names in text or time.monotonic() > deadline:
+            return text
+        time.sleep(5)
