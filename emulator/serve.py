@@ -170,7 +170,7 @@ project's virtual environment has an AWS CLI for a PATH without one):
   {depth(value["queue_url"])}
   {depth(value["dead_letter_queue_url"])}
 
-  # a timeout: pause the worker, start one, wait out the task timeout ({timeout} s; shorten it
+  # a timeout: pause the worker, start one, wait out the task timeout ({timeout} s; set it
   # with make serve ARGS="--var task_timeout_seconds=10"), see CallbackTimedOut, resume the worker
   {mapping} --no-enabled
   {start("paused", examples.accepted)}
