@@ -483,24 +483,19 @@ def test_without_any_terraform_make_demo_and_make_test_say_so_in_one_line(tmp_pa
         "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT / 'src'}{os.pathsep}{ROOT}",
     }
 
-    demo = subprocess.run(
-        [sys.executable, "-m", "emulator", "demo"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_moto_fixes.py"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    demo = run("-m", "emulator", "demo")
+    tests = run("-m", "pytest", "-p", "no:cacheprovider", "tests/test_moto_fixes.py")
 
     # THEN each says what to do in one line, with no traceback
     assert (demo.returncode, demo.stdout, demo.stderr) == (2, "", INSTALL_HINT + "\n")
