@@ -175,7 +175,7 @@ def main(executions: int, consumer_counts: tuple[int, ...] = CONSUMER_COUNTS) ->
                 flush=True,
             )
             results.append(run_soak(executions, examples, consumers))
-        rows = [[key, *(str(value) for value in values)] for key, *values in _by_figure(results)]
+        rows = [[key, *map(shown, values)] for key, *values in _by_figure(results)]
         rows.insert(3, ["executions per second", *(f"{r.per_second:.1f}" for r in results)])
         print(
             table(rows, ["figure", *(f"{r.consumers} consumer(s)" for r in results)]), file=screen
@@ -196,6 +196,11 @@ def main(executions: int, consumer_counts: tuple[int, ...] = CONSUMER_COUNTS) ->
                 file=screen,
             )
     return 0 if all(result.accounted_for for result in results) else 1
+
+
+def shown(value: object) -> str:
+    """A figure as the table shows it: seconds to a tenth, counts as they are."""
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
 def _by_figure(results: list[SoakResult]) -> list[list[Any]]:
