@@ -42,7 +42,7 @@ lint: $(VENV)/.installed ## ruff over the Python code
 	$(VENV)/bin/ruff format --check .
 
 format: $(VENV)/.installed ## let ruff fix and format the Python code, then list what is left to fix by hand
-	$(VENV)/bin/ruff check --fix --exit-zero --quiet .
+	$(VENV)/bin/ruff check --fix --exit-zero --silent .
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check .
 
