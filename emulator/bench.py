@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.terraform import ROOT
+from emulator.watch import wait_for
 from emulator.work_examples import WorkExamples
 
 REGION = "us-east-1"
@@ -180,10 +181,13 @@ def _end_to_end(executions: int, worker: bool) -> float:
                     name=f"bench-{i}",
                     input=task_input,
                 )
-            while _succeeded(sfn, deployment.state_machine_arn) < executions:
-                if time.perf_counter() - started > 300:
-                    raise TimeoutError(f"{executions} executions did not all succeed in 300 s")
-                time.sleep(0.05)
+            all_succeeded = wait_for(
+                lambda: _succeeded(sfn, deployment.state_machine_arn) >= executions,
+                timeout=300,
+                interval=0.05,
+            )
+            if not all_succeeded:
+                raise TimeoutError(f"{executions} executions did not all succeed in 300 s")
             return time.perf_counter() - started
 
 

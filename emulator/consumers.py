@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator.terraform import ROOT
+from emulator.watch import wait_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -239,16 +239,6 @@ def counting_work_runs(worker_handler: Any) -> Iterator[Counter[str]]:
         yield runs
     finally:
         worker_handler.do_work = work
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    """Whether `condition()` came true within `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ from moto import mock_aws
 from emulator.console import WORKER_LOG, history, shorten, table, worker_output
 from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, load_worker
-from emulator.pattern import Deployment, Settings, deploy, queue_depth
+from emulator.pattern import Deployment, Settings, deploy
 from emulator.terraform import ROOT
+from emulator.watch import finished, queue_depth, wait_for
 from emulator.work_examples import EXAMPLES_FILE, WorkExamples
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def run_demo(show_logs: bool = False) -> int:
         )
 
         mapping.start()  # the worker comes back and finds the timed-out task's message stale
-        drained = wait_for_empty_queue(sqs, deployment)
+        drained = wait_for(lambda: not queue_depth(sqs, deployment.queue_url), 10, interval=0.1)
         mapping.stop()
         say()
         say(
@@ -146,11 +147,7 @@ def execute(
     arn = sfn.start_execution(
         stateMachineArn=deployment.state_machine_arn, name=name, input=json.dumps(execution_input)
     )["executionArn"]
-    deadline = started + deployment.settings.task_timeout_seconds + 30
-    while (result := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    result = finished(sfn, arn, timeout=deployment.settings.task_timeout_seconds + 30)
     return result, time.monotonic() - started
 
 
@@ -163,12 +160,3 @@ def describe(result: dict[str, Any]) -> str:
         return shorten(result.get("output", ""), 60)
     cause = result.get("cause")
     return result.get("error", "") + (f": {shorten(cause, 50)}" if cause else "")
-
-
-def wait_for_empty_queue(sqs: BaseClient, deployment: Deployment, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not queue_depth(sqs, deployment.queue_url):
-            return True
-        time.sleep(0.1)
-    return False

@@ -159,19 +159,6 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def queue_depth(sqs: BaseClient, queue_url: str) -> int:
-    """Messages in a queue: visible, in flight, or delayed."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
-
-
 def create_worker_mapping(
     lambda_client: BaseClient, iam: BaseClient, deployment: Deployment, function_name: str
 ) -> str:

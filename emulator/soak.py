@@ -14,10 +14,11 @@ from typing import Any
 import boto3
 
 from emulator.console import table, worker_output
-from emulator.consumers import Consumers, every, wait_for
+from emulator.consumers import Consumers, every
 from emulator.emf import worker_metrics
-from emulator.pattern import Settings, deploy, queue_depth
+from emulator.pattern import Settings, deploy
 from emulator.server import free_port, moto_server
+from emulator.watch import queue_depth, wait_for
 from emulator.work_examples import EXAMPLES_FILE, WorkExamples
 
 REGION = "us-east-1"

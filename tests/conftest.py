@@ -16,8 +16,9 @@ import pytest
 from moto import mock_aws
 
 from emulator.event_source import LambdaContext, sqs_event
-from emulator.pattern import Deployment, Settings, deploy, queue_depth, worker_environment
+from emulator.pattern import Deployment, Settings, deploy, worker_environment
 from emulator.terraform import ROOT, TerraformNotFound, terraform
+from emulator.watch import finished, queue_depth
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -147,12 +148,7 @@ class Pattern:
 
     def wait(self, execution_arn: str, timeout: float = 15) -> dict[str, Any]:
         """The execution's description once it has stopped running (or after `timeout`)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            description = self.aws.sfn.describe_execution(executionArn=execution_arn)
-            if description["status"] != "RUNNING" or time.monotonic() > deadline:
-                return description
-            time.sleep(0.05)
+        return finished(self.aws.sfn, execution_arn, timeout)
 
     def status(self, execution_arn: str) -> str:
         return self.aws.sfn.describe_execution(executionArn=execution_arn)["status"]

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from emulator.consumers import Consumers, wait_for
+from emulator.consumers import Consumers
 from emulator.emf import worker_metrics
-from emulator.pattern import Settings, deploy, queue_depth
+from emulator.pattern import Settings, deploy
 from emulator.server import free_port, moto_server
+from emulator.watch import queue_depth, wait_for
 from tests.pattern_work import result, sleeps
 
 if TYPE_CHECKING:

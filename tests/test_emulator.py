@@ -7,12 +7,12 @@ import json
 import re
 import subprocess
 import sys
-import time
 from typing import TYPE_CHECKING
 
 from emulator.event_source import EventSourceMapping
 from emulator.pattern import Settings, worker_environment
 from emulator.terraform import ROOT
+from emulator.watch import wait_for
 from emulator.work_examples import WorkExamples
 from tests.pattern_work import rejects, result, sleeps, succeeds
 
@@ -66,9 +66,7 @@ def test_a_poison_message_reaches_the_dlq_after_the_configured_receives(aws: Aws
 
     # WHEN the worker keeps failing it
     with running_worker(pattern) as worker:
-        deadline = time.monotonic() + 20
-        while pattern.queue_depth(dlq=True) == 0 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for(lambda: pattern.queue_depth(dlq=True) > 0, timeout=20)
 
     # THEN it was handed to the worker max_receive_count times and now sits in the DLQ
     assert pattern.queue_depth(dlq=True) == 1

@@ -4,7 +4,6 @@ mid-batch, a worker down for longer than TimeoutSeconds. Every execution is acco
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -13,6 +12,7 @@ from moto.core.models import botocore_stubber
 
 from emulator.event_source import EventSourceMapping
 from emulator.pattern import Settings
+from emulator.watch import wait_for
 from tests.conftest import failed_ids, with_receive_count
 from tests.pattern_work import crashes, succeeds
 from worker import callback, handler
@@ -116,9 +116,7 @@ def test_a_callback_throttled_on_every_receive_is_neither_lost_nor_retried_forev
 
     # WHEN the event source mapping keeps handing the record to the worker
     with EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler) as worker:
-        deadline = time.monotonic() + 20
-        while not pattern.queue_depth(dlq=True) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for(lambda: pattern.queue_depth(dlq=True) > 0, timeout=20, interval=0.1)
 
     # THEN each receive tried the callback botocore's 3 times, the work ran once (its stored
     # result was sent again), and after max_receive_count receives the message is in the DLQ,
@@ -218,9 +216,7 @@ def test_a_worker_down_longer_than_the_timeout_finds_stale_messages_and_retries_
     from worker.handler import lambda_handler
 
     with EventSourceMapping(pattern.aws.sqs, pattern.deployment, lambda_handler) as worker:
-        deadline = time.monotonic() + 10
-        while pattern.queue_depth() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for(lambda: not pattern.queue_depth(), timeout=10, interval=0.1)
 
     # THEN it consumed the stale messages without error and without retries
     assert pattern.queue_depth() == 0

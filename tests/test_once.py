@@ -17,6 +17,7 @@ import pytest
 
 from emulator.emf import worker_metrics
 from emulator.terraform import ROOT
+from emulator.watch import wait_for
 from tests import pattern_work
 from tests.conftest import failed_ids, with_receive_count
 from tests.pattern_work import crashes, rejects, result, sleeps, succeeds
@@ -113,9 +114,7 @@ def test_a_duplicate_while_the_first_run_is_still_working_comes_back_later(
         kwargs={"attempt": token, "task_input": sleeps("slow", 2), "heartbeat": lambda: None},
     )
     first.start()
-    deadline = time.monotonic() + 5
-    while not table_items(pattern) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: bool(table_items(pattern)), timeout=5, interval=0.05)
     capsys.readouterr()
 
     # WHEN a duplicate delivery of it arrives meanwhile

@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import textwrap
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from emulator.server import free_port
 from emulator.terraform import ROOT
+from emulator.watch import wait_for
 from emulator.work_examples import WorkExamples
 from tests.deployed.conftest import HOW
 
@@ -73,11 +73,9 @@ def served(tmp_path: Path) -> Iterator[Served]:
         )
     serving = Served(process, outputs, screen)
     try:
-        deadline = time.monotonic() + 90
-        while not outputs.exists():
-            assert process.poll() is None, serving.printed()
-            assert time.monotonic() < deadline, serving.printed()
-            time.sleep(0.2)
+        wait_for(lambda: outputs.exists() or process.poll() is not None, timeout=90)
+        assert process.poll() is None, serving.printed()
+        assert outputs.exists(), serving.printed()
         yield serving
     finally:
         if process.poll() is None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from emulator.watch import finished, queue_depth, wait_for
 from emulator.work_examples import WorkExamples
 
 if TYPE_CHECKING:
@@ -39,23 +40,13 @@ def start(deployment: Deployment, task_input: Any, kind: str) -> str:
     return arn
 
 
-def finished(deployment: Deployment, arn: str, timeout: float) -> dict[str, Any]:
+def ended(deployment: Deployment, arn: str, timeout: float) -> dict[str, Any]:
     """The execution's description once it is no longer RUNNING (or after `timeout` seconds)."""
-    sfn = deployment.client("stepfunctions")
-    deadline = time.monotonic() + timeout
-    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        if time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    return described
+    return finished(deployment.client("stepfunctions"), arn, timeout, interval=1)
 
 
 def depth(deployment: Deployment, output: str) -> int:
-    attributes = deployment.client("sqs").get_queue_attributes(
-        QueueUrl=deployment.outputs[output],
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
+    return queue_depth(deployment.client("sqs"), deployment.outputs[output])
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +59,7 @@ def test_the_accepted_example_succeeds_with_the_works_result(
 ) -> None:
     execution = start(deployment, EXAMPLES.accepted, "accepted")
 
-    described = finished(deployment, execution, timeout=120)
+    described = ended(deployment, execution, timeout=120)
 
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) is not None  # the work's result, whatever the work
@@ -77,7 +68,7 @@ def test_the_accepted_example_succeeds_with_the_works_result(
 def test_the_rejected_example_fails_with_its_error_and_cause(deployment: Deployment) -> None:
     execution = start(deployment, EXAMPLES.rejected, "rejected")
 
-    described = finished(deployment, execution, timeout=120)
+    described = ended(deployment, execution, timeout=120)
 
     assert (described["status"], described.get("error")) == ("FAILED", EXAMPLES.rejected_error)
     if not deployment.on_emulator:  # moto drops SendTaskFailure's cause; AWS keeps it
@@ -90,7 +81,7 @@ def test_a_burst_of_executions_all_end_as_their_inputs_call_for(deployment: Depl
 
     endings = [
         (described["status"], described.get("error"))
-        for described in (finished(deployment, arn, timeout=180) for arn in executions)
+        for described in (ended(deployment, arn, timeout=180) for arn in executions)
     ]
 
     expected = [
@@ -111,17 +102,18 @@ def test_with_the_worker_paused_an_execution_times_out(deployment: Deployment) -
     def set_mapping(enabled: bool) -> None:
         lambda_client.update_event_source_mapping(UUID=mapping, Enabled=enabled)
         state = "Enabled" if enabled else "Disabled"
-        deadline = time.monotonic() + 300
-        while lambda_client.get_event_source_mapping(UUID=mapping)["State"] != state:
-            assert time.monotonic() < deadline, f"the event source mapping is not {state}"
-            time.sleep(2)
+        assert wait_for(
+            lambda: lambda_client.get_event_source_mapping(UUID=mapping)["State"] == state,
+            timeout=300,
+            interval=2,
+        ), f"the event source mapping is not {state}"
 
     # GIVEN the worker paused, as the README's commands pause it
     set_mapping(enabled=False)
     try:
         # WHEN an execution starts and the task timeout passes
         execution = start(deployment, EXAMPLES.accepted, "timeout")
-        described = finished(deployment, execution, deployment.outputs["task_timeout_seconds"] + 60)
+        described = ended(deployment, execution, deployment.outputs["task_timeout_seconds"] + 60)
     finally:
         set_mapping(enabled=True)  # the worker then consumes the message as no longer live
 
@@ -132,9 +124,7 @@ def test_with_the_worker_paused_an_execution_times_out(deployment: Deployment) -
 def test_nothing_is_left_in_the_task_queue_or_the_dead_letter_queue(
     deployment: Deployment, dead_letters_before: int
 ) -> None:
-    deadline = time.monotonic() + 120
-    while depth(deployment, "queue_url") and time.monotonic() < deadline:
-        time.sleep(2)
+    wait_for(lambda: not depth(deployment, "queue_url"), timeout=120, interval=2)
 
     assert depth(deployment, "queue_url") == 0
     assert depth(deployment, "dead_letter_queue_url") == dead_letters_before
