@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 OUTPUTS_FILE = ROOT / "build" / "serve-outputs.json"
+TERRAFORM_TYPES = {str: "string", int: "number", float: "number", bool: "bool"}
 
 
 def serve(
@@ -106,9 +107,10 @@ def emulator_outputs(
         "endpoint_url": endpoint,
         "worker_log_file": str(worker_log) if worker_log else None,
     }
-    return {
-        name: {"sensitive": False, "type": type(value).__name__, "value": value}
+    return {  # Terraform leaves an output whose value is null out of its state and its listing
+        name: {"sensitive": False, "type": TERRAFORM_TYPES[type(value)], "value": value}
         for name, value in values.items()
+        if value is not None
     }
 
 
@@ -117,7 +119,7 @@ def instructions(endpoint: str, outputs: dict[str, dict[str, Any]], outputs_file
     value = {name: output["value"] for name, output in outputs.items()}
     aws = f"aws --endpoint-url {endpoint} --region {REGION}"
     examples = WorkExamples.load()
-    logs = f"in {value['worker_log_file']}" if value["worker_log_file"] else "on stderr"
+    logs = f"in {value['worker_log_file']}" if "worker_log_file" in value else "on stderr"
 
     def start(kind: str, task_input: Any) -> str:
         return (

@@ -84,6 +84,12 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 
 def test_the_deployed_suite_passes_against_make_serve_and_ctrl_c_stops_it(served: Served) -> None:
+    # GIVEN the outputs make serve wrote, as `terraform output -json` writes them: Terraform's
+    # type names, and no output whose value is null (Terraform keeps none of those)
+    outputs = json.loads(served.outputs_file.read_text())
+    assert {output["type"] for output in outputs.values()} <= {"string", "number", "bool"}
+    assert None not in [output["value"] for output in outputs.values()]
+
     # WHEN the deployed suite runs as README says, the timeout check included
     run = subprocess.run(
         [*MAKE, "test-deployed"],
