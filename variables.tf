@@ -186,14 +186,25 @@ variable "idempotency" {
   default     = true
 }
 
+variable "attach_worker_policy_json" {
+  description = "Whether to attach worker_policy_json to the worker's role. A switch of its own, as terraform-aws-modules have it: Terraform must know at plan whether the policy exists, and a policy built from resources of the same apply (a table's ARN) is known only at apply."
+  type        = bool
+  default     = false
+}
+
 variable "worker_policy_json" {
-  description = "Extra permissions for the worker, for what a team's work calls (its own table, bucket or secret): an IAM policy document in JSON (e.g. a data.aws_iam_policy_document's json), attached to the worker's role as an inline policy of its own beside the pattern's, or null for none. Inline policies of a role total at most 10,240 characters."
+  description = "Extra permissions for the worker, for what a team's work calls (its own table, bucket or secret): an IAM policy document in JSON (e.g. a data.aws_iam_policy_document's json), attached to the worker's role as an inline policy of its own beside the pattern's when attach_worker_policy_json is true. Inline policies of a role total at most 10,240 characters."
   type        = string
   default     = null
 
   validation {
     condition     = var.worker_policy_json == null || can(jsondecode(var.worker_policy_json).Statement)
     error_message = "worker_policy_json must be null or an IAM policy document in JSON, with a Statement."
+  }
+
+  validation {
+    condition     = var.attach_worker_policy_json == (var.worker_policy_json != null)
+    error_message = "worker_policy_json goes with attach_worker_policy_json = true, and only with it: set both, or neither."
   }
 }
 

@@ -4,11 +4,12 @@ warns where a failing task would no longer end as WorkerFailed; derived values a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
-from emulator.terraform import TerraformError, evaluate, load_hcl
+from emulator.terraform import ROOT, TerraformError, evaluate, load_hcl
 
 # variable -> (a good value, [(a bad value, a phrase of the message it gets), ...])
 VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
@@ -75,6 +76,7 @@ TOGETHER = {
     "batch_size": {"batching_window_seconds": 1},
     "batching_window_seconds": {"batch_size": 10},
     "heartbeat_seconds": {"task_timeout_seconds": 600},
+    "worker_policy_json": {"attach_worker_policy_json": True},
 }
 
 
@@ -116,6 +118,23 @@ def test_a_bad_value_fails_at_plan_with_its_message(variable: str, bad: Any, phr
     assert diagnostic.startswith("Invalid value for variable")
     assert phrase in diagnostic
     assert variable in diagnostic.split(":", 1)[1]  # the message names the variable
+
+
+def test_terraforms_own_suite_refuses_a_bad_value_of_every_validated_variable() -> None:
+    # tests/variables.tftest.hcl runs where the providers are (make test-terraform); this holds it
+    # to variables.tf without them.
+    suite = (ROOT / "tests" / "variables.tftest.hcl").read_text()
+    assert set(re.findall(r"expect_failures = \[var\.(\w+)\]", suite)) == validated_variables()
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [{"worker_policy_json": '{"Statement": []}'}, {"attach_worker_policy_json": True}],
+    ids=["policy-without-attach", "attach-without-policy"],
+)
+def test_a_work_policy_and_its_attach_switch_go_together(variables: dict[str, Any]) -> None:
+    with pytest.raises(TerraformError, match="goes with attach_worker_policy_json = true"):
+        evaluate(variables)
 
 
 def test_a_batch_over_ten_needs_a_batching_window() -> None:
