@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emulator.terraform import TerraformNotFound, terraform
+from emulator.terraform import TerraformError, TerraformNotFound, terraform
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="a Terraform variable (a JSON value, or else a string), e.g. task_timeout_seconds=5",
     )
-    serve.add_argument("--outputs", type=Path, help="the outputs file (build/serve-outputs.json)")
     serve.add_argument(
-        "--worker-log", type=Path, help="the worker's log (build/emulator-worker.log)"
+        "--outputs", type=Path, help="the outputs file (build/serve-PORT-outputs.json)"
+    )
+    serve.add_argument(
+        "--worker-log", type=Path, help="the worker's log (build/serve-PORT-worker.log)"
     )
     soak = commands.add_parser("soak", help="executions with faults, every one accounted for")
     soak.add_argument("--executions", type=int, default=1000)
@@ -54,12 +56,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(show_logs=args.logs)
     if args.command == "serve":
-        from emulator.console import WORKER_LOG
-        from emulator.serve import OUTPUTS_FILE, serve
+        from emulator.pattern import Settings
+        from emulator.serve import serve
 
         variables = dict(terraform_variable(assignment) for assignment in args.var)
-        outputs, log = args.outputs or OUTPUTS_FILE, args.worker_log or WORKER_LOG
-        return serve(args.port, args.logs, variables, outputs, log)
+        try:
+            settings = Settings.from_terraform(**variables)
+        except TerraformError as refused:
+            print(f"serve: {' '.join(str(refused).split())}", file=sys.stderr)
+            return 2
+        return serve(args.port, settings, args.logs, args.outputs, args.worker_log)
     if args.command == "soak":
         from emulator.soak import main as soak_main
 

@@ -20,13 +20,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emulator.stopping import StopSignal
 from emulator.terraform import ROOT
 from emulator.watch import wait_for
 
@@ -163,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.work:
         module, function = args.work.split(":")
         worker_handler.do_work = getattr(importlib.import_module(module), function)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    stop = StopSignal()
     sqs = boto3.client("sqs", region_name=REGION)
     queue = TaskQueue(**json.loads(args.queue))
     duplicates = AtLeastOnce(sqs, queue.queue_url, args.duplicate_pct)
@@ -172,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         mapping = EventSourceMapping(sqs, queue, duplicates.wrap(worker_handler.lambda_handler))
         with mapping:
             args.report.with_suffix(".polling").touch()
-            stopping.wait()
+            stop.wait()
     report = Report(
         records=mapping.stats.records,
         failed_records=mapping.stats.failed_records,

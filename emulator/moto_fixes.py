@@ -15,18 +15,36 @@ moto release it was found in; tests/test_moto_fixes.py fails as soon as moto no 
    the soak's server) can both pass `attribute_not_exists` and both write. DynamoDB's conditional
    writes are atomic: one of them fails with ConditionalCheckFailedException, which is what makes
    the worker run the work once. The correction: one PutItem at a time in moto.
+
+3. moto 5.2.5: StartExecution without a name names the execution `None` (its ARN ends in
+   `:None`), so every later unnamed start returns that execution or collides with it. Step
+   Functions gives each a unique name, a UUID. The correction: an unnamed start gets one.
+
+4. moto 5.2.5: StartExecution takes any input. Step Functions refuses an input over 262,144
+   bytes (UTF-8) with a ValidationException (StartExecution's API reference, `input`: "Maximum
+   length of 262144"). The correction: the same refusal, before the execution exists.
+
+5. moto 5.2.5: StartMessageMoveTask (an SQS dead-letter queue redrive) is not implemented, and
+   moto answers it with a 500 and a traceback. The emulator cannot move messages either; the
+   correction answers with a named error that says so.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import Any
 
 from moto.dynamodb.models.table import Table
+from moto.sqs.exceptions import SQSException
+from moto.sqs.responses import SQSResponse
+from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 MOTO_GET_EXECUTIONS = StepFunctionsParserBackend._get_executions
 MOTO_PUT_ITEM = Table.put_item
+MOTO_START_EXECUTION = StepFunctionsParserBackend.start_execution
+MAX_INPUT_BYTES = 262_144  # StartExecution's `input`, in UTF-8
 _ONE_PUT_AT_A_TIME = threading.Lock()
 
 
@@ -48,6 +66,35 @@ def atomic_put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
         return MOTO_PUT_ITEM(self, *args, **kwargs)
 
 
+def start_execution_as_aws(
+    self: StepFunctionsParserBackend,
+    state_machine_arn: str,
+    name: str | None = None,
+    execution_input: str | None = None,
+    trace_header: str | None = None,
+) -> Any:
+    """moto's StartExecution, with a unique name when none is given and an oversize input refused
+    as Step Functions refuses it."""
+    if execution_input is not None and len(execution_input.encode()) > MAX_INPUT_BYTES:
+        raise ValidationException(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_INPUT_BYTES}"
+        )
+    return MOTO_START_EXECUTION(
+        self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+    )
+
+
+def start_message_move_task(self: SQSResponse) -> Any:
+    raise SQSException(
+        "UnsupportedOperation",
+        "The emulator (moto) has no message move tasks: a dead-letter queue redrive runs on AWS "
+        "only (see the README's runbook).",
+    )
+
+
 def apply() -> None:
     StepFunctionsParserBackend._get_executions = started_executions  # type: ignore[method-assign]
     Table.put_item = atomic_put_item  # type: ignore[method-assign]
+    StepFunctionsParserBackend.start_execution = start_execution_as_aws  # type: ignore[method-assign]
+    SQSResponse.start_message_move_task = start_message_move_task  # type: ignore[attr-defined]

@@ -64,6 +64,7 @@ class Deployment:
     queue_url: str
     queue_arn: str
     dlq_url: str
+    dlq_arn: str
     state_machine_arn: str
 
     @property
@@ -106,6 +107,7 @@ def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
         queue_url=queue_url,
         queue_arn=_queue_arn(sqs, queue_url),
         dlq_url=dlq_url,
+        dlq_arn=dlq_arn,
         state_machine_arn=state_machine_arn,
     )
 

@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
 import sys
-import threading
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from emulator.console import WORKER_LOG, worker_output
+from emulator.console import worker_output
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.pattern import (
     Deployment,
@@ -30,24 +28,33 @@ from emulator.pattern import (
     mapping_enabled,
 )
 from emulator.server import moto_server, port_is_free
+from emulator.stopping import StopSignal
 from emulator.terraform import ROOT
 from emulator.work_examples import WorkExamples
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from botocore.client import BaseClient
+
 REGION = "us-east-1"
-OUTPUTS_FILE = ROOT / "build" / "serve-outputs.json"
 TERRAFORM_TYPES = {str: "string", int: "number", float: "number", bool: "bool"}
+
+
+def files(port: int) -> tuple[Path, Path]:
+    """The outputs file and the worker's log of the serve on `port`: each serve its own."""
+    build = ROOT / "build"
+    return build / f"serve-{port}-outputs.json", build / f"serve-{port}-worker.log"
 
 
 def serve(
     port: int,
+    settings: Settings,
     show_logs: bool = False,
-    variables: dict[str, Any] | None = None,
-    outputs_file: Path = OUTPUTS_FILE,
-    worker_log: Path = WORKER_LOG,
+    outputs_file: Path | None = None,
+    worker_log: Path | None = None,
 ) -> int:
+    """Serve the pattern deployed with `settings` until Ctrl-C or SIGTERM."""
     if not port_is_free(port):
         print(
             f"Port {port} on 127.0.0.1 is already in use: stop what holds it, or choose another "
@@ -55,40 +62,60 @@ def serve(
             file=sys.stderr,
         )
         return 2
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    stop = StopSignal()
+    default_outputs, default_log = files(port)
+    outputs_file, worker_log = outputs_file or default_outputs, worker_log or default_log
+    for warning in settings.warnings:
+        print(f"Terraform warns (as at plan): {warning}", file=sys.stderr)
 
     with worker_output(show_logs, log_file=worker_log) as screen, moto_server(port) as endpoint:
         # Every client here, the worker's included, talks to the endpoint as a user's AWS CLI.
         os.environ["AWS_ENDPOINT_URL"] = endpoint
-        settings = Settings.from_terraform(**(variables or {}))
         handler = load_worker(settings, REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         lambda_client = boto3.client("lambda", region_name=REGION)
         deployment = deploy(sqs, sfn, settings)
-        function_name = deployment.state_machine_arn.rsplit(":", 1)[1] + "-worker"
+        name = deployment.state_machine_arn.rsplit(":", 1)[1]
         uuid = create_worker_mapping(
-            lambda_client, boto3.client("iam", region_name=REGION), deployment, function_name
+            lambda_client, boto3.client("iam", region_name=REGION), deployment, f"{name}-worker"
         )
+        log_groups = create_log_groups(boto3.client("logs", region_name=REGION), name)
         log = None if show_logs else worker_log
-        outputs = emulator_outputs(endpoint, deployment, function_name, uuid, log)
+        outputs = emulator_outputs(endpoint, deployment, uuid, log_groups, log)
         enabled = mapping_enabled(lambda_client, uuid)
-        with EventSourceMapping(sqs, deployment, handler, enabled=enabled):
-            # Written once the worker polls: whoever reads the file finds the pattern whole.
-            outputs_file.parent.mkdir(parents=True, exist_ok=True)
-            outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
-            print(instructions(endpoint, outputs, outputs_file), file=screen)
-            screen.flush()
-            stopping.wait()
-            print("Stopping ...", file=screen, flush=True)
-        outputs_file.unlink(missing_ok=True)
+        try:
+            with EventSourceMapping(sqs, deployment, handler, enabled=enabled):
+                # Written once the worker polls: whoever reads the file finds the pattern whole.
+                outputs_file.parent.mkdir(parents=True, exist_ok=True)
+                outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
+                print(instructions(endpoint, outputs, outputs_file), file=screen)
+                screen.flush()
+                stop.wait()
+                print("Stopping ...", file=screen, flush=True)
+        finally:
+            outputs_file.unlink(missing_ok=True)
     return 0
 
 
+def create_log_groups(logs: BaseClient, name: str) -> dict[str, str]:
+    """The worker's and the state machine's log groups, named as main.tf names them (the
+    emulator's worker writes to a file, and moto's state machines log nowhere: they stay empty)."""
+    groups = {
+        "worker_log_group_name": f"/aws/lambda/{name}-worker",
+        "state_machine_log_group_name": f"/aws/vendedlogs/states/{name}",
+    }
+    for group in groups.values():
+        logs.create_log_group(logGroupName=group)
+    return groups
+
+
 def emulator_outputs(
-    endpoint: str, deployment: Deployment, function_name: str, uuid: str, worker_log: Path | None
+    endpoint: str,
+    deployment: Deployment,
+    uuid: str,
+    log_groups: dict[str, str],
+    worker_log: Path | None,
 ) -> dict[str, dict[str, Any]]:
     """outputs.tf's outputs for the emulator's deployment, as `terraform output -json` gives
     them, and what the emulator has instead of AWS: its endpoint and the worker's log file."""
@@ -99,8 +126,10 @@ def emulator_outputs(
         "queue_url": deployment.queue_url,
         "queue_arn": deployment.queue_arn,
         "dead_letter_queue_url": deployment.dlq_url,
-        "worker_function_name": function_name,
+        "dead_letter_queue_arn": deployment.dlq_arn,
+        "worker_function_name": deployment.state_machine_arn.rsplit(":", 1)[1] + "-worker",
         "event_source_mapping_uuid": uuid,
+        **log_groups,
         "idempotency_table_name": idempotency_table_name(deployment.settings)
         if deployment.settings.idempotency
         else None,

@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether nothing listens on the port. A port whose last server has just stopped is free: its
+    closed connections linger in TIME_WAIT, which the server's own socket, like this probe, may
+    bind over (SO_REUSEADDR); a socket that listens may not be bound over."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -14,6 +14,7 @@ or else the `terraform` CLI on PATH, 1.9 or newer (what anyone deploying the pat
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
 import subprocess
@@ -76,7 +77,14 @@ def evaluate(
 ) -> Evaluation:
     """Apply variables.tf of `root` with `variables` (the rest keep their defaults): their values,
     the values derived from them and the state machine definition for `queue_url`. Raises
-    TerraformError where Terraform refuses the variables."""
+    TerraformError where Terraform refuses the variables, or where variables.tf declares no
+    variable of a name given (Terraform only warns of it, for a file of values)."""
+    declared = variable_names(root)
+    for name in variables or {}:
+        if name not in declared:
+            close = difflib.get_close_matches(name, declared, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise TerraformError([f"variables.tf declares no variable named {name}{hint}"])
     given = json.dumps({**(variables or {}), "emulator_queue_url": queue_url}, sort_keys=True)
     return _evaluate(given, root)
 
@@ -134,10 +142,16 @@ _LOCK = threading.Lock()
 
 
 @cache
+def variable_names(root: Path = ROOT) -> list[str]:
+    """The names of the variables variables.tf declares, in its order."""
+    return [name for block in load_hcl("variables.tf", root)["variable"] for name in block]
+
+
+@cache
 def _evaluation_config(root: Path) -> Path:
     """A folder with a copy of what variables.tf needs and outputs that expose it (made once)."""
     variables_tf = load_hcl("variables.tf", root)
-    names = [name for block in variables_tf["variable"] for name in block]
+    names = variable_names(root)
     derived = [
         name
         for block in variables_tf["locals"]

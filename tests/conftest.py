@@ -119,6 +119,15 @@ class Pattern:
             input=json.dumps(execution_input),
         )["executionArn"]
 
+    def start_raw(self, execution_input: str) -> str:
+        """Start an execution with this input as it is given to StartExecution."""
+        self._count += 1
+        return self.aws.sfn.start_execution(
+            stateMachineArn=self.deployment.state_machine_arn,
+            name=f"execution-{self._count}",
+            input=execution_input,
+        )["executionArn"]
+
     def receive(self, expected: int, timeout: float = 10) -> list[dict[str, Any]]:
         """Receive exactly `expected` messages from the task queue, waiting for them to arrive."""
         messages: list[dict[str, Any]] = []

@@ -8,13 +8,16 @@ one key read it before either writes.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import moto
 import pytest
+from botocore.exceptions import ClientError
 from moto.dynamodb.models.table import Table
+from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -151,3 +154,98 @@ def test_moto_still_needs_the_put_item_correction(
         f"moto {moto.__version__} no longer lets two conditional puts through at once: "
         "remove correction 2 from emulator/moto_fixes.py and this test"
     )
+
+
+def test_an_unnamed_start_gets_a_unique_name(pattern: Pattern) -> None:
+    # WHEN two executions start without a name, with the same input
+    arns = [
+        pattern.aws.sfn.start_execution(
+            stateMachineArn=pattern.deployment.state_machine_arn, input="{}"
+        )["executionArn"]
+        for _ in range(2)
+    ]
+
+    # THEN each is an execution of its own, named with a UUID as Step Functions names it
+    names = [arn.rsplit(":", 1)[1] for arn in arns]
+    assert len(set(names)) == 2
+    assert all(len(name) == 36 and name.count("-") == 4 for name in names), names
+
+
+def test_moto_still_needs_the_unnamed_start_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        StepFunctionsParserBackend, "start_execution", moto_fixes.MOTO_START_EXECUTION
+    )
+
+    arn = pattern.aws.sfn.start_execution(
+        stateMachineArn=pattern.deployment.state_machine_arn, input="{}"
+    )["executionArn"]
+
+    # If this fails, moto names unnamed executions itself: remove that part of correction 3.
+    assert arn.endswith(":None"), (
+        f"moto {moto.__version__} names an unnamed execution ({arn}): remove correction 3 "
+        "from emulator/moto_fixes.py and this test"
+    )
+
+
+def oversize_input() -> str:
+    return json.dumps({"id": "x" * moto_fixes.MAX_INPUT_BYTES})
+
+
+def test_an_input_over_256_kib_is_refused_as_step_functions_refuses_it(pattern: Pattern) -> None:
+    with pytest.raises(ClientError) as refused:
+        pattern.start_raw(oversize_input())
+
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"] == (
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+        "Member must have length less than or equal to 262144"
+    )
+    assert (
+        pattern.aws.sfn.list_executions(stateMachineArn=pattern.deployment.state_machine_arn)[
+            "executions"
+        ]
+        == []
+    )
+
+
+def test_moto_still_needs_the_input_size_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        StepFunctionsParserBackend, "start_execution", moto_fixes.MOTO_START_EXECUTION
+    )
+
+    # If this raises, moto refuses oversize inputs itself: remove correction 4.
+    arn = pattern.start_raw(oversize_input())
+
+    assert arn, (
+        f"moto {moto.__version__} refuses an input over 256 KiB: remove correction 4 from "
+        "emulator/moto_fixes.py and this test"
+    )
+
+
+def test_a_message_move_task_is_answered_with_an_error_that_names_it(pattern: Pattern) -> None:
+    with pytest.raises(ClientError) as refused:
+        pattern.aws.sqs.start_message_move_task(
+            SourceArn=pattern.deployment.dlq_arn, DestinationArn=pattern.deployment.queue_arn
+        )
+
+    error = refused.value.response["Error"]
+    assert error["Code"] == "AWS.SimpleQueueService.UnsupportedOperation"  # SQS names it so
+    assert "a dead-letter queue redrive runs on AWS only" in error["Message"]
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_moto_still_needs_the_message_move_task_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(SQSResponse, "start_message_move_task")
+
+    # If this fails, moto has message move tasks: remove correction 5 (and say so in the README).
+    with pytest.raises(NotImplementedError):
+        pattern.aws.sqs.start_message_move_task(
+            SourceArn=pattern.deployment.dlq_arn, DestinationArn=pattern.deployment.queue_arn
+        )

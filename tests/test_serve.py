@@ -1,19 +1,27 @@
 """`make serve` as a user runs it: the deployed suite (`make test-deployed`) passes against it,
-the timeout check included; the AWS CLI commands it prints run verbatim, and again; Ctrl-C stops
-it cleanly. And `make test-deployed` without a deployment skips, saying how to give one."""
+the timeout check included; the AWS CLI commands it prints run verbatim, and again, and so do the
+README's runbook commands; Ctrl-C stops it within seconds, under load and with executions in
+flight, and it starts again at once on the same port; two serves keep their own files; a variable
+it cannot take is one line. And `make test-deployed` without a deployment skips, saying how to
+give one."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import sys
 import textwrap
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import pytest
 
 from emulator.server import free_port
@@ -24,7 +32,6 @@ from tests.deployed.conftest import HOW
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 # The tests already run in .venv: make must never rebuild it under them.
 MAKE = ["make", "--no-print-directory", "--assume-old=.venv/.installed"]
@@ -47,40 +54,75 @@ class Served:
     def printed(self) -> str:
         return self.screen.read_text()
 
-    def stop_with_ctrl_c(self) -> None:
-        os.killpg(self.process.pid, signal.SIGINT)  # as a terminal's Ctrl-C, to make and to serve
-        self.process.wait(timeout=30)
+    def outputs(self) -> dict[str, Any]:
+        return {k: v["value"] for k, v in json.loads(self.outputs_file.read_text()).items()}
+
+    def stop_with_ctrl_c(self, timeout: float = 30) -> float:
+        """Ctrl-C as a terminal sends it (SIGINT to make and to serve); the seconds it took until
+        nothing of it was left running."""
+        started = time.monotonic()
+        os.killpg(self.process.pid, signal.SIGINT)
+        self.process.wait(timeout=timeout)
+        gone = wait_for(lambda: not group_alive(self.process.pid), timeout=timeout, interval=0.05)
+        assert gone, "a process of make serve is still running"
+        return time.monotonic() - started
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    """`make serve` on a free port with a short task timeout, its outputs and the worker's log in
-    tmp_path; yields once it has written its outputs."""
-    outputs = tmp_path / "outputs.json"
-    args = (
-        f"--outputs {outputs} --worker-log {tmp_path / 'worker.log'} "
-        f"--var task_timeout_seconds={TASK_TIMEOUT_SECONDS}"
-    )
-    screen = tmp_path / "screen.txt"
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def start_serve(port: int, folder: Path, args: str = "") -> Served:
+    """`make serve` on `port` in its own session (as a terminal runs it), printing into `folder`;
+    returns once it has written its outputs (build/serve-PORT-outputs.json, unless args say)."""
+    screen = folder / f"screen-{port}.txt"
+    outputs = re.search(r"--outputs (\S+)", args)
     with screen.open("w") as out:
         process = subprocess.Popen(
-            [*MAKE, "serve", f"PORT={free_port()}", f"ARGS={args}"],
+            [*MAKE, "serve", f"PORT={port}", f"ARGS={args}"],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
             env=user_environment(),
             start_new_session=True,
         )
-    serving = Served(process, outputs, screen)
+    serving = Served(
+        process,
+        Path(outputs.group(1)) if outputs else ROOT / "build" / f"serve-{port}-outputs.json",
+        screen,
+    )
     try:
-        wait_for(lambda: outputs.exists() or process.poll() is not None, timeout=90)
+        wait_for(lambda: serving.outputs_file.exists() or process.poll() is not None, timeout=90)
         assert process.poll() is None, serving.printed()
-        assert outputs.exists(), serving.printed()
-        yield serving
-    finally:
+        assert serving.outputs_file.exists(), serving.printed()
+    except BaseException:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        raise
+    return serving
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """`make serve` on a free port with a short task timeout, its outputs and the worker's log in
+    tmp_path; yields once it has written its outputs."""
+    serving = start_serve(
+        free_port(),
+        tmp_path,
+        f"--outputs {tmp_path / 'outputs.json'} --worker-log {tmp_path / 'worker.log'} "
+        f"--var task_timeout_seconds={TASK_TIMEOUT_SECONDS}",
+    )
+    try:
+        yield serving
+    finally:
+        if serving.process.poll() is None:
+            os.killpg(serving.process.pid, signal.SIGKILL)
+            serving.process.wait()
 
 
 def test_the_deployed_suite_passes_against_make_serve_and_ctrl_c_stops_it(served: Served) -> None:
@@ -202,3 +244,180 @@ def test_make_test_deployed_without_a_deployment_skips_saying_how_to_give_one() 
     skipped = [line for line in run.stdout.splitlines() if line.startswith("SKIPPED")]
     assert [line.endswith(HOW) for line in skipped] == [True], run.stdout
     assert re.search(r"=+ \d+ skipped in [\d.]+s =+$", run.stdout), run.stdout
+
+
+@contextlib.contextmanager
+def one_core_kept_busy() -> Iterator[None]:
+    """A process that spins on one core, as other work on a user's laptop or a CI runner does."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def start_a_burst(served: Served, executions: int) -> None:
+    outputs = served.outputs()
+    sfn = boto3.client(
+        "stepfunctions",
+        endpoint_url=outputs["endpoint_url"],
+        region_name=outputs["region"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    for _ in range(executions):  # unnamed: each gets a name of its own, as on AWS
+        sfn.start_execution(
+            stateMachineArn=outputs["state_machine_arn"],
+            input=json.dumps(WorkExamples.load().accepted),
+        )
+
+
+def test_ctrl_c_stops_make_serve_within_seconds_under_load_and_it_starts_again_on_the_same_port(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    with one_core_kept_busy():
+        for attempt in range(5):
+            # GIVEN make serve on the port the last one used, executions in flight
+            served = start_serve(port, tmp_path)
+            assert f"The pattern is deployed on the emulator at http://127.0.0.1:{port}" in (
+                served.printed()
+            ), f"attempt {attempt}: {served.printed()}"
+            start_a_burst(served, 20)
+
+            # WHEN Ctrl-C is pressed
+            took = served.stop_with_ctrl_c()
+
+            # THEN it stopped within seconds, leaving nothing running and no outputs file
+            assert took < 10, f"attempt {attempt} took {took:.1f} s to stop"
+            assert "Stopping ..." in served.printed()
+            assert not served.outputs_file.exists()
+
+
+def test_two_serves_in_one_folder_keep_their_own_files(tmp_path: Path) -> None:
+    # GIVEN two serves side by side, with the default files
+    first, second = (start_serve(free_port(), tmp_path) for _ in range(2))
+    try:
+        assert first.outputs_file != second.outputs_file
+        assert first.outputs()["worker_log_file"] != second.outputs()["worker_log_file"]
+
+        # WHEN the first stops
+        first.stop_with_ctrl_c()
+
+        # THEN only its own outputs are gone
+        assert not first.outputs_file.exists()
+        assert second.outputs()["endpoint_url"].endswith(f":{second.outputs_file.name[6:-13]}")
+    finally:
+        for serving in (first, second):
+            if serving.process.poll() is None:
+                serving.stop_with_ctrl_c()
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            "--var task_timout_seconds=10",
+            "serve: variables.tf declares no variable named task_timout_seconds; "
+            "did you mean task_timeout_seconds?",
+        ),
+        (
+            "--var task_timeout_seconds=0",
+            "serve: Invalid value for variable: task_timeout_seconds must be an integer from 1 "
+            "to 31536000. This was checked by the validation rule at variables.tf:",
+        ),
+    ],
+    ids=["misspelled-name", "refused-value"],
+)
+def test_a_variable_make_serve_cannot_take_stops_it_with_one_line(args: str, line: str) -> None:
+    run = subprocess.run(
+        [*MAKE, "serve", f"PORT={free_port()}", f"ARGS={args}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert run.returncode == 2
+    (said,) = [text for text in run.stderr.splitlines() if text.startswith("serve:")]
+    assert said.startswith(line)
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_make_serve_prints_terraforms_check_warnings_at_start(tmp_path: Path) -> None:
+    served = start_serve(free_port(), tmp_path, "--var max_receive_count=10")
+    try:
+        (warning,) = [
+            text for text in served.printed().splitlines() if text.startswith("Terraform warns")
+        ]
+        assert "will end as CallbackTimedOut, not WorkerFailed" in warning
+    finally:
+        served.stop_with_ctrl_c()
+
+
+def test_an_input_over_256_kib_is_refused_as_aws_refuses_it(served: Served, tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"orderId": "o" * 262_144}))
+    outputs = served.outputs()
+
+    run = subprocess.run(
+        ["aws", "--endpoint-url", outputs["endpoint_url"], "--region", outputs["region"],
+         "stepfunctions", "start-execution", "--state-machine-arn", outputs["state_machine_arn"],
+         "--input", f"file://{big}"],
+        env=user_environment(
+            PATH=os.environ["PATH"], AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+
+    assert run.returncode != 0
+    assert run.stderr.strip().splitlines()[-1] == (
+        "An error occurred (ValidationException) when calling the StartExecution operation: "
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: Member "
+        "must have length less than or equal to 262144"
+    )
+    served.stop_with_ctrl_c()
+
+
+def runbook_blocks() -> list[str]:
+    """The README runbook's bash blocks: the one that loads the outputs, the one for make serve,
+    then the entries'."""
+    readme = (ROOT / "README.md").read_text()
+    runbook = readme[readme.index("## Runbook") : readme.index("\n## ", readme.index("## Runbook"))]
+    return re.findall(r"```bash\n(.*?)```", runbook, re.DOTALL)
+
+
+def test_every_runbook_command_runs_against_make_serve_or_says_aws_only(
+    served: Served, tmp_path: Path
+) -> None:
+    # GIVEN the runbook's commands, and the outputs of make serve where the runbook says to take
+    # them from
+    load, on_serve, *entries = runbook_blocks()
+    (tmp_path / "outputs.json").write_text(served.outputs_file.read_text())
+    load = "\n".join(line for line in load.splitlines() if not line.startswith(("terraform", "cp")))
+    aws_only = [block for block in entries if block.startswith("# AWS only")]
+    runnable = [block for block in entries if block not in aws_only]
+    assert len(runnable) >= 5
+    assert aws_only
+
+    # WHEN each runs in bash, as pasted
+    for block in runnable:
+        run = subprocess.run(
+            ["bash", "-c", f"set -eo pipefail\n{load}\n{on_serve}\n{block}"],
+            cwd=tmp_path,
+            env=user_environment(PATH=os.environ["PATH"]),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+        # THEN it works
+        assert run.returncode == 0, f"{block}\n{run.stdout}{run.stderr}"
+        assert "parameter null or not set" not in run.stderr
+    served.stop_with_ctrl_c()

@@ -1,5 +1,5 @@
 """The deployment under test, found from its outputs, in the shape of `terraform output -json`:
-the file DEPLOYED_OUTPUTS names (`make serve` writes build/serve-outputs.json; for the pattern
+the file DEPLOYED_OUTPUTS names (`make serve` writes build/serve-PORT-outputs.json; for the pattern
 called as a module, `terraform output -json NAME` of an output that is the module), or else
 `terraform output -json` run in this folder when it holds a Terraform state. AWS credentials and
 the Region come from the environment, as for the AWS CLI; the emulator's outputs add its
@@ -21,7 +21,8 @@ from emulator.terraform import ROOT
 
 HOW = (
     "No deployment to test: give DEPLOYED_OUTPUTS=<a file of `terraform output -json`> "
-    "(make serve writes build/serve-outputs.json), or run where `terraform output` has a state."
+    "(make serve writes build/serve-PORT-outputs.json), or run where `terraform output` has a "
+    "state."
 )
 
 
