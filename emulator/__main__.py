@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--logs", action="store_true", help="show the worker's JSON logs on stderr")
     serve.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes polling at once (at most maximum_concurrency; default 2)",
+    )
+    serve.add_argument(
         "--var",
         action="append",
         default=[],
@@ -65,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         except TerraformError as refused:
             print(f"serve: {' '.join(str(refused).split())}", file=sys.stderr)
             return 2
-        return serve(args.port, settings, args.logs, args.outputs, args.worker_log)
+        return serve(
+            args.port, settings, args.logs, args.outputs, args.worker_log, max(args.workers, 1)
+        )
     if args.command == "soak":
         from emulator.soak import main as soak_main
 

@@ -51,15 +51,16 @@ import worker.handler; worker.handler.callback.client()  # the DynamoDB client i
 print(time.perf_counter() - t)
 """
 
-# Runs in a child process: `python -c BATCH <mode> <iterations> <input JSON>`; prints the median
-# seconds per 10-record batch and the peak RSS in KiB (Linux's VmHWM: ru_maxrss would count the RSS
-# of the bench process it was forked from). Both modes run the work on the same input.
+# Runs in a child process: `python -c BATCH <mode> <warm-ups> <iterations> <input JSON>`; prints
+# the median seconds per 10-record batch and the peak RSS in KiB (Linux's VmHWM: ru_maxrss would
+# count the RSS of the bench process it was forked from). Both modes run the work on one input.
 BATCH = r"""
 import json, os, statistics, sys, time
 sys.stdout = open(os.devnull, "w")  # the worker's logs and metrics go where Lambda's stdout goes
 import boto3
 from botocore.awsrequest import AWSResponse
-mode, iterations, task_input = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+mode, warm_ups, iterations = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+task_input = json.loads(sys.argv[4])
 from worker import callback
 
 class Raw:
@@ -93,7 +94,7 @@ else:  # the same calls, in a plain loop (emulator/floor.py)
     def batch():
         for record in records:
             answer(json.loads(record["body"]), client, dynamodb, "bench-idempotency")
-for _ in range(20):
+for _ in range(warm_ups):
     batch()
 times = []
 for _ in range(iterations):
@@ -126,7 +127,9 @@ def cold_start(repeats: int = 15) -> dict[str, float]:
     return ratio(min(floor), min(worker), "ms", 1000)
 
 
-def per_record(iterations: int = 420, rounds: int = 7) -> tuple[dict[str, float], dict[str, float]]:
+def per_record(
+    iterations: int = 420, rounds: int = 7, warm_ups: int = 20
+) -> tuple[dict[str, float], dict[str, float]]:
     """Floor and worker in alternating child processes: the fastest child's median batch time
     (the same code runs up to 1.6x slower in one process than in another on a shared 2-core
     machine, whatever the core or hash seed), and the median peak RSS."""
@@ -134,7 +137,7 @@ def per_record(iterations: int = 420, rounds: int = 7) -> tuple[dict[str, float]
     runs: dict[str, list[list[float]]] = {"floor": [], "worker": []}
     for _ in range(rounds):
         for mode, found in runs.items():
-            found.append(child(BATCH, mode, str(iterations // rounds), task_input))
+            found.append(child(BATCH, mode, str(warm_ups), str(iterations // rounds), task_input))
     (floor_time, floor_rss), (worker_time, worker_rss) = (
         (min(t for t, _ in found), statistics.median(r for _, r in found))
         for found in runs.values()
@@ -233,7 +236,7 @@ def main(quick: bool = False) -> int:
     )
     figures["cold_start"] = cold_start(repeats=2 if quick else 15)
     figures["per_record"], figures["peak_memory"] = per_record(
-        iterations=20 if quick else 420, rounds=1 if quick else 7
+        iterations=2 if quick else 420, rounds=1 if quick else 7, warm_ups=1 if quick else 20
     )
     for executions in sizes:
         figures[f"end_to_end_{executions}"] = end_to_end(executions)

@@ -4,10 +4,12 @@ with its own import of the worker (module-level state, the idempotency client am
 environment, as on Lambda). `python -m emulator.consumers` is one of them.
 
 Each can also deliver some task messages twice, as SQS may (a duplicate is put back on the queue
-a second later, marked so that it is not duplicated again), and run another work than the
-worker's (the tests run their own). When stopped, each writes what it did to a report: its
-records, the runs of the work, the duplicates it made. The worker's output goes to a log file
-per consumer, as Lambda writes each environment's stdout to its own log stream.
+a second later, marked so that it is not duplicated again), run another work than the worker's
+(the tests run their own), and ask the event source mapping's state before each poll (`make
+serve`, where `aws lambda update-event-source-mapping --no-enabled` pauses them). When stopped,
+each writes what it did to a report: its records, the runs of the work, the duplicates it made.
+The worker's output goes to a log file per consumer, as Lambda writes each environment's stdout
+to its own log stream, or to one log that all of them append to.
 """
 
 from __future__ import annotations
@@ -68,16 +70,20 @@ class Consumers:
         *,
         work: str | None = None,
         duplicate_pct: int = 0,
+        mapping_uuid: str | None = None,
         log_dir: Path = ROOT / "build",
+        log: Path | None = None,
     ) -> None:
         from emulator.pattern import worker_environment
 
         self.count = count
         self.log_dir = log_dir
+        self.shared_log = log
         queue = TaskQueue(deployment.queue_url, deployment.queue_arn, deployment.batch_size)
         self.arguments = ["--queue", json.dumps(asdict(queue))]
         self.arguments += ["--duplicate-pct", str(duplicate_pct)]
         self.arguments += ["--work", work] if work else []
+        self.arguments += ["--mapping-uuid", mapping_uuid] if mapping_uuid else []
         self.environment = {
             **os.environ,
             **worker_environment(deployment.settings),
@@ -91,15 +97,18 @@ class Consumers:
         self.reports: list[Report] = []
 
     def log(self, index: int) -> Path:
-        return self.log_dir / f"emulator-consumer-{index}.log"
+        return self.shared_log or self.log_dir / f"emulator-consumer-{index}.log"
 
     def start(self) -> Consumers:
         """Start the consumers; return once every one polls."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        for log in {self.log(index) for index in range(self.count)}:
+            if log.is_file():
+                log.unlink()  # each run's log starts empty
         for index in range(self.count):
             self.report(index).unlink(missing_ok=True)
             self.report(index).with_suffix(".polling").unlink(missing_ok=True)
-            with self.log(index).open("w") as log:
+            with self.log(index).open("a") as log:  # appended to: one line at a time
                 process = subprocess.Popen(
                     [sys.executable, "-m", "emulator.consumers", *self.arguments,
                      "--report", str(self.report(index))],
@@ -134,7 +143,8 @@ class Consumers:
 
     def worker_output(self) -> str:
         """What the worker printed in every consumer: its logs and metric lines."""
-        return "".join(self.log(index).read_text() for index in range(self.count))
+        logs = dict.fromkeys(self.log(index) for index in range(self.count))
+        return "".join(log.read_text() for log in logs)
 
     def __enter__(self) -> Consumers:
         return self.start()
@@ -153,11 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", required=True, type=Path)
     parser.add_argument("--duplicate-pct", type=int, default=0)
     parser.add_argument("--work", help="module:function to run instead of the worker's work")
+    parser.add_argument("--mapping-uuid", help="poll only while this mapping is enabled")
     args = parser.parse_args(argv)
+
+    # Each line in one write: consumers that share a log never split each other's lines.
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
     import boto3
 
-    from emulator.event_source import EventSourceMapping
+    from emulator.event_source import EventSourceMapping, mapping_enabled
 
     worker_handler = importlib.import_module("worker.handler")
     if args.work:
@@ -167,8 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     sqs = boto3.client("sqs", region_name=REGION)
     queue = TaskQueue(**json.loads(args.queue))
     duplicates = AtLeastOnce(sqs, queue.queue_url, args.duplicate_pct)
+    enabled = (
+        mapping_enabled(boto3.client("lambda", region_name=REGION), args.mapping_uuid)
+        if args.mapping_uuid
+        else lambda: True
+    )
     with counting_work_runs(worker_handler) as runs:
-        mapping = EventSourceMapping(sqs, queue, duplicates.wrap(worker_handler.lambda_handler))
+        handler = duplicates.wrap(worker_handler.lambda_handler)
+        mapping = EventSourceMapping(sqs, queue, handler, enabled=enabled, wait_seconds=1)
         with mapping:
             args.report.with_suffix(".polling").touch()
             stop.wait()

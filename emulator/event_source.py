@@ -111,11 +111,15 @@ class EventSourceMapping:
         deployment: TaskQueue,
         handler: Callable[[dict[str, Any], Any], dict[str, Any]],
         enabled: Callable[[], bool] = lambda: True,
+        wait_seconds: int = 0,
     ) -> None:
         self.sqs = sqs
         self.deployment = deployment
         self.handler = handler
         self.enabled = enabled  # asked before each poll: the mapping's state, on `make serve`
+        # Long polls (as Lambda's pollers make them) cost nothing while the queue is idle, and a
+        # stop waits out the one in flight; short ones, in a test, stop at once.
+        self.wait_seconds = wait_seconds
         self.stats = Stats()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -125,11 +129,20 @@ class EventSourceMapping:
         messages = self.sqs.receive_message(
             QueueUrl=self.deployment.queue_url,
             MaxNumberOfMessages=min(self.deployment.batch_size, 10),
-            WaitTimeSeconds=0,  # short polls, so that stop() never waits out a long one
+            WaitTimeSeconds=self.wait_seconds,
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
+            return 0
+        if not self.enabled():  # disabled while this poll waited: deliver nothing more
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.deployment.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(messages)
+                ],
+            )
             return 0
         event = sqs_event(messages, self.deployment.queue_arn, self.sqs.meta.region_name)
         handler_error = False
@@ -178,8 +191,18 @@ class EventSourceMapping:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if not (self.enabled() and self.poll_once()):
+                if not self.enabled() or (not self.poll_once() and not self.wait_seconds):
                     self._stop.wait(IDLE_POLL_SECONDS)
             except Exception:
                 LOG.exception("Polling failed; retrying")
                 self._stop.wait(1)
+
+
+def mapping_enabled(lambda_client: BaseClient, uuid: str) -> Callable[[], bool]:
+    """Whether the event source mapping is enabled, as `aws lambda update-event-source-mapping`
+    leaves it: asked before every poll, so that a paused worker receives nothing more."""
+
+    def enabled() -> bool:
+        return lambda_client.get_event_source_mapping(UUID=uuid)["State"] == "Enabled"
+
+    return enabled

@@ -16,8 +16,6 @@ from emulator import moto_fixes
 from emulator.terraform import evaluate
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from botocore.client import BaseClient
 
 # moto accepts any role; on AWS this is the role main.tf creates.
@@ -195,13 +193,3 @@ def create_worker_mapping(
         if queue.queue_arn == deployment.queue_arn:
             queue.lambda_event_source_mappings.clear()
     return mapping["UUID"]
-
-
-def mapping_enabled(lambda_client: BaseClient, uuid: str) -> Callable[[], bool]:
-    """Whether the event source mapping is enabled, as `aws lambda update-event-source-mapping`
-    leaves it: asked before every poll, so that a paused worker receives nothing more."""
-
-    def enabled() -> bool:
-        return lambda_client.get_event_source_mapping(UUID=uuid)["State"] == "Enabled"
-
-    return enabled

@@ -1,5 +1,6 @@
 """`make serve`: moto as an AWS endpoint on 127.0.0.1, the pattern deployed in it, the worker
-polling its queue, until Ctrl-C or SIGTERM.
+polling its queue, until Ctrl-C or SIGTERM. As Lambda runs up to maximum_concurrency invocations
+at once, the worker runs in `workers` processes of its own (emulator/consumers.py).
 
 Beside the queues and the state machine, the worker's function and its event source mapping are
 records in moto, so that `aws lambda update-event-source-mapping --no-enabled` pauses the worker
@@ -10,22 +11,23 @@ deployment."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shlex
+import shutil
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from emulator.console import worker_output
-from emulator.event_source import EventSourceMapping, load_worker
+from emulator.consumers import Consumers
 from emulator.pattern import (
     Deployment,
     Settings,
     create_worker_mapping,
     deploy,
     idempotency_table_name,
-    mapping_enabled,
 )
 from emulator.server import moto_server, port_is_free
 from emulator.stopping import StopSignal
@@ -33,11 +35,12 @@ from emulator.terraform import ROOT
 from emulator.work_examples import WorkExamples
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from botocore.client import BaseClient
 
 REGION = "us-east-1"
+# Processes polling at once, each with its own import of the worker, as Lambda's execution
+# environments: by default 2, the fewest an SQS event source mapping runs (maximum_concurrency).
+WORKERS = 2
 TERRAFORM_TYPES = {str: "string", int: "number", float: "number", bool: "bool"}
 
 
@@ -53,8 +56,11 @@ def serve(
     show_logs: bool = False,
     outputs_file: Path | None = None,
     worker_log: Path | None = None,
+    workers: int = WORKERS,
 ) -> int:
     """Serve the pattern deployed with `settings` until Ctrl-C or SIGTERM."""
+    for warning in settings.warnings:
+        print(f"Terraform warns (as at plan): {warning}", file=sys.stderr)
     if not port_is_free(port):
         print(
             f"Port {port} on 127.0.0.1 is already in use: stop what holds it, or choose another "
@@ -65,13 +71,13 @@ def serve(
     stop = StopSignal()
     default_outputs, default_log = files(port)
     outputs_file, worker_log = outputs_file or default_outputs, worker_log or default_log
-    for warning in settings.warnings:
-        print(f"Terraform warns (as at plan): {warning}", file=sys.stderr)
 
-    with worker_output(show_logs, log_file=worker_log) as screen, moto_server(port) as endpoint:
-        # Every client here, the worker's included, talks to the endpoint as a user's AWS CLI.
+    logging.getLogger("moto").setLevel(logging.CRITICAL)  # the ASL interpreter logs every Fail
+    with moto_server(port) as endpoint:
+        # Every client here, the workers' included, talks to the endpoint as a user's AWS CLI.
         os.environ["AWS_ENDPOINT_URL"] = endpoint
-        handler = load_worker(settings, REGION)
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(key, "testing")  # moto takes any
         sqs = boto3.client("sqs", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         lambda_client = boto3.client("lambda", region_name=REGION)
@@ -81,20 +87,28 @@ def serve(
             lambda_client, boto3.client("iam", region_name=REGION), deployment, f"{name}-worker"
         )
         log_groups = create_log_groups(boto3.client("logs", region_name=REGION), name)
-        log = None if show_logs else worker_log
-        outputs = emulator_outputs(endpoint, deployment, uuid, log_groups, log)
-        enabled = mapping_enabled(lambda_client, uuid)
+        outputs = emulator_outputs(
+            endpoint, deployment, uuid, log_groups, None if show_logs else worker_log
+        )
+        pool = Consumers(
+            endpoint,
+            deployment,
+            min(settings.maximum_concurrency, workers),
+            mapping_uuid=uuid,
+            log_dir=outputs_file.with_suffix(".workers"),
+            log=Path("/dev/stderr") if show_logs else worker_log,
+        )
         try:
-            with EventSourceMapping(sqs, deployment, handler, enabled=enabled):
-                # Written once the worker polls: whoever reads the file finds the pattern whole.
+            with pool:
+                # Written once the workers poll: whoever reads the file finds the pattern whole.
                 outputs_file.parent.mkdir(parents=True, exist_ok=True)
                 outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
-                print(instructions(endpoint, outputs, outputs_file), file=screen)
-                screen.flush()
+                print(instructions(endpoint, outputs, outputs_file), flush=True)
                 stop.wait()
-                print("Stopping ...", file=screen, flush=True)
+                print("Stopping ...", flush=True)
         finally:
             outputs_file.unlink(missing_ok=True)
+            shutil.rmtree(pool.log_dir, ignore_errors=True)  # their reports: the soak's only
     return 0
 
 
