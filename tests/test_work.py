@@ -1,6 +1,7 @@
-"""The sample work's own tests: the one test file a team rewrites with its work. The pattern's
-tests run with work of their own (tests/pattern_work.py); tests/test_work_examples.py holds
-work_examples.json against whatever work.py does."""
+"""The sample work's own tests: the one test file a team rewrites with its work. Plain pytest,
+no Terraform, moto or AWS: `pytest tests/test_work.py` runs in about a second. The pattern's tests
+(tests/pattern/) run with a fake work of their own, and hold work_examples.json against whatever
+work.py does (tests/pattern/test_work_examples.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 # Every validation of variables.tf refuses a bad value at plan, and each check block warns where it
-# should, in Terraform's own test framework. tests/test_variables.py holds the same validations,
-# with more bad values each, and runs without providers in make test.
+# should, in Terraform's own test framework. tests/pattern/test_variables.py holds the same
+# validations, with more bad values each, and runs without providers in make test.
 
 mock_provider "aws" {
   source = "./tests/mocks/aws"

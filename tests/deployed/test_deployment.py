@@ -22,7 +22,7 @@ from emulator.watch import finished, queue_depth, wait_for
 from emulator.work_examples import WorkExamples
 
 if TYPE_CHECKING:
-    from tests.deployed.conftest import Deployment
+    from tests.deployed.deployment import Deployment
 
 pytestmark = pytest.mark.deployed
 EXAMPLES = WorkExamples.load()

@@ -1,6 +1,6 @@
-"""The pattern's tests' own work, in place of src/worker/work.py: it does what its input asks, so
-the tests of the pattern (batches, callbacks, retries, faults, the state machine, the emulator)
-pass whatever work a team puts in work.py. Only tests/test_work.py tests the sample work.
+"""The pattern's fake work, in place of src/worker/work.py: it does what its input asks, so the
+tests of the pattern (batches, callbacks, retries, faults, the state machine, the emulator) pass
+whatever work a team puts in work.py. Only tests/test_work.py tests the team's work.
 
     {"id": "x"}                             returns {"id": "x", "done": true}
     {"reject": "why"}                       raises TaskError("Rejected", "why")

@@ -1,5 +1,5 @@
 """Bad input, case by case: each arrives in a batch beside a good record, gets its own named
-outcome, and costs the good record nothing. The work is the tests' own (tests/pattern_work.py).
+outcome, and costs the good record nothing. The work is the tests' own (tests/fake_work.py).
 
 | case                               | outcome                                            |
 | ---------------------------------- | -------------------------------------------------- |
@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests import pattern_work
-from tests.conftest import failed_ids
-from tests.pattern_work import rejects, succeeds
+from tests.pattern import fake_work
+from tests.pattern.fake_work import rejects, succeeds
+from tests.pattern.helpers import failed_ids
 from worker import handler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tests.conftest import Pattern
+    from tests.pattern.helpers import Pattern
 
 RETRIED, DONE = "retried", "done"
 
@@ -127,9 +127,7 @@ def returning(result: Any) -> Callable[[Any, Any], Any]:
 
     def do_work(task_input: Any, heartbeat: Any) -> Any:
         return (
-            pattern_work.do_work(task_input, heartbeat)
-            if task_input == succeeds("good")
-            else result
+            fake_work.do_work(task_input, heartbeat) if task_input == succeeds("good") else result
         )
 
     return do_work

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from emulator.terraform import ROOT
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
+@pytest.mark.slow
 def test_checkov_finds_no_failed_check_and_every_skip_says_why() -> None:
     assert CHECKOV.exists(), "run `make venv`: checkov lives in .venv-checkov"
     run = subprocess.run(

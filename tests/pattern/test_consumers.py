@@ -16,7 +16,7 @@ from emulator.emf import worker_metrics
 from emulator.pattern import Settings, deploy
 from emulator.server import free_port, moto_server
 from emulator.watch import queue_depth, wait_for
-from tests.pattern_work import result, sleeps
+from tests.pattern.fake_work import result, sleeps
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -58,7 +58,7 @@ def test_two_consumers_given_the_same_task_at_the_same_time_run_its_work_once(
     (message,) = sqs.receive_message(QueueUrl=deployment.queue_url, WaitTimeSeconds=5)["Messages"]
     sqs.delete_message(QueueUrl=deployment.queue_url, ReceiptHandle=message["ReceiptHandle"])
     pool = Consumers(
-        server.endpoint, deployment, 2, work="tests.pattern_work:do_work", log_dir=tmp_path
+        server.endpoint, deployment, 2, work="tests.pattern.fake_work:do_work", log_dir=tmp_path
     )
 
     with pool:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.deployed.conftest import NEEDED, deployment_outputs
+from tests.deployed.deployment import NEEDED, deployment_outputs
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -9,15 +9,17 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+import pytest
+
 from emulator.event_source import EventSourceMapping
 from emulator.pattern import Settings, worker_environment
 from emulator.terraform import ROOT
 from emulator.watch import wait_for
 from emulator.work_examples import WorkExamples
-from tests.pattern_work import rejects, result, sleeps, succeeds
+from tests.pattern.fake_work import rejects, result, sleeps, succeeds
 
 if TYPE_CHECKING:
-    from tests.conftest import Aws, Pattern
+    from tests.pattern.helpers import Aws, Pattern
 
 
 def running_worker(pattern: Pattern) -> EventSourceMapping:
@@ -87,6 +89,16 @@ def test_heartbeats_keep_a_long_task_alive_past_heartbeat_seconds(aws: Aws) -> N
     assert json.loads(outcome["output"]) == result("slow")
 
 
+def test_a_work_that_heartbeats_with_the_default_settings_succeeds(pattern: Pattern) -> None:
+    # GIVEN no HeartbeatSeconds (the default) and work that heartbeats as it goes, as long work
+    # is invited to: Step Functions takes the heartbeats, and has no heartbeat clock to reset
+    with running_worker(pattern):
+        outcome = pattern.wait(pattern.start(sleeps("steady", 1, heartbeat_every=0.2)))
+
+    assert outcome["status"] == "SUCCEEDED"
+    assert json.loads(outcome["output"]) == result("steady")
+
+
 def test_a_task_that_stops_heartbeating_ends_as_callback_timed_out(aws: Aws) -> None:
     # GIVEN HeartbeatSeconds of 1 and work that takes 2.5 s without a heartbeat
     pattern = aws.deploy(task_timeout_seconds=10, heartbeat_seconds=1)
@@ -118,6 +130,7 @@ def emulator_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "emulator", *args]
 
 
+@pytest.mark.slow
 def test_make_demo_shows_the_three_outcomes_of_the_works_examples_and_exits_zero() -> None:
     # GIVEN the work's examples (the demo runs the real work, as a user's `make demo` does)
     examples = WorkExamples.load()

@@ -13,12 +13,12 @@ from moto.core.models import botocore_stubber
 from emulator.event_source import EventSourceMapping
 from emulator.pattern import Settings
 from emulator.watch import wait_for
-from tests.conftest import failed_ids, with_receive_count
-from tests.pattern_work import crashes, succeeds
+from tests.pattern.fake_work import crashes, succeeds
+from tests.pattern.helpers import failed_ids, with_receive_count
 from worker import callback, handler
 
 if TYPE_CHECKING:
-    from tests.conftest import Aws, Pattern
+    from tests.pattern.helpers import Aws, Pattern
 
 
 class _Body:

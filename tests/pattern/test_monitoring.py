@@ -13,12 +13,11 @@ import pytest
 
 from emulator.emf import metrics_emitted
 from emulator.terraform import ROOT, load_hcl
-from tests.conftest import with_receive_count
-from tests.pattern_work import crashes, rejects, succeeds
-from tests.test_terraform import resource
+from tests.pattern.fake_work import crashes, rejects, succeeds
+from tests.pattern.helpers import resource, with_receive_count
 
 if TYPE_CHECKING:
-    from tests.conftest import Aws, Pattern
+    from tests.pattern.helpers import Aws, Pattern
 
 # AWS's metrics the alarms and the dashboard use: namespace -> metric -> its dimension set, as the
 # documentation of each namespace lists them.

@@ -18,17 +18,19 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models.table import Table
 from moto.sqs.responses import SQSResponse
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from emulator import moto_fixes
-from tests.conftest import failed_ids
-from tests.pattern_work import succeeds
+from emulator.emf import worker_metrics
+from tests.pattern.fake_work import sleeps, succeeds
+from tests.pattern.helpers import failed_ids
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tests.conftest import Aws, Pattern
+    from tests.pattern.helpers import Aws, Pattern
 
 STARTING = "still-starting"
 
@@ -249,3 +251,37 @@ def test_moto_still_needs_the_message_move_task_correction(
         pattern.aws.sqs.start_message_move_task(
             SourceArn=pattern.deployment.dlq_arn, DestinationArn=pattern.deployment.queue_arn
         )
+
+
+def test_a_heartbeat_without_heartbeat_seconds_is_accepted_and_the_work_succeeds(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the default settings (no HeartbeatSeconds) and work that heartbeats as it goes
+    assert "HeartbeatSeconds" not in pattern.task_state()
+    execution = pattern.start(sleeps("beats", 0.3, heartbeat_every=0.1))
+    capsys.readouterr()
+
+    # WHEN the worker runs it
+    response = pattern.invoke(pattern.receive(1))
+
+    # THEN Step Functions took the heartbeats, as AWS takes them, and the execution succeeded
+    assert response == {"batchItemFailures": []}
+    assert pattern.wait(execution)["status"] == "SUCCEEDED"
+    assert worker_metrics(capsys.readouterr().out) == {"TaskSucceeded": 1}
+
+
+def test_moto_still_needs_the_heartbeat_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(CallbackEndpoint, "notify_heartbeat", moto_fixes.MOTO_NOTIFY_HEARTBEAT)
+    execution = pattern.start(sleeps("beats", 0.3, heartbeat_every=0.1))
+    capsys.readouterr()
+
+    pattern.invoke(pattern.receive(1))
+
+    # If this fails, moto accepts heartbeats without HeartbeatSeconds: remove correction 6.
+    assert worker_metrics(capsys.readouterr().out) == {"TokenNoLongerLive": 1}, (
+        f"moto {moto.__version__} accepts a heartbeat without HeartbeatSeconds: remove "
+        "correction 6 from emulator/moto_fixes.py and this test"
+    )
+    assert pattern.status(execution) == "RUNNING"

@@ -18,14 +18,13 @@ import pytest
 from emulator.emf import worker_metrics
 from emulator.terraform import ROOT
 from emulator.watch import wait_for
-from tests import pattern_work
-from tests.conftest import failed_ids, with_receive_count
-from tests.pattern_work import crashes, rejects, result, sleeps, succeeds
-from tests.test_worker import CallbackSpy
+from tests.pattern import fake_work
+from tests.pattern.fake_work import crashes, rejects, result, sleeps, succeeds
+from tests.pattern.helpers import CallbackSpy, failed_ids, with_receive_count
 from worker import callback, handler
 
 if TYPE_CHECKING:
-    from tests.conftest import Pattern
+    from tests.pattern.helpers import Pattern
 
 
 class RunCounter:
@@ -37,7 +36,7 @@ class RunCounter:
     def __call__(self, task_input: Any, heartbeat: Any) -> Any:
         task = str(task_input.get("id") or task_input)
         self.runs[task] = self.runs.get(task, 0) + 1
-        return pattern_work.do_work(task_input, heartbeat)
+        return fake_work.do_work(task_input, heartbeat)
 
 
 @pytest.fixture
@@ -193,15 +192,15 @@ import boto3
 from moto import mock_aws
 from emulator.event_source import LambdaContext, sqs_event
 from emulator.pattern import Settings, deploy
-from tests import pattern_work
+from tests.pattern import fake_work
 from worker import handler, once
 
-handler.do_work = pattern_work.do_work
+handler.do_work = fake_work.do_work
 with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
     sqs, sfn = boto3.client("sqs"), boto3.client("stepfunctions")
     deployment = deploy(sqs, sfn, Settings.from_terraform(idempotency=False))
     execution = sfn.start_execution(stateMachineArn=deployment.state_machine_arn, name="off",
-                                    input=json.dumps(pattern_work.succeeds("off")))["executionArn"]
+                                    input=json.dumps(fake_work.succeeds("off")))["executionArn"]
     messages = sqs.receive_message(QueueUrl=deployment.queue_url, WaitTimeSeconds=5,
                                    MessageSystemAttributeNames=["All"])["Messages"]
     response = handler.lambda_handler(sqs_event(messages, deployment.queue_arn, "us-east-1"),

@@ -28,7 +28,7 @@ from emulator.server import free_port
 from emulator.terraform import ROOT
 from emulator.watch import wait_for
 from emulator.work_examples import WorkExamples
-from tests.deployed.conftest import HOW
+from tests.deployed.deployment import HOW
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -125,6 +125,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
             serving.process.wait()
 
 
+@pytest.mark.slow
 def test_the_deployed_suite_passes_against_make_serve_and_ctrl_c_stops_it(served: Served) -> None:
     # GIVEN the outputs make serve wrote, as `terraform output -json` writes them: Terraform's
     # type names, and no output whose value is null (Terraform keeps none of those)
@@ -175,6 +176,7 @@ def aws_cli_outputs(script: str, environment: dict[str, str]) -> list[Any]:
     return documents
 
 
+@pytest.mark.slow(seconds=30)
 def test_the_commands_make_serve_prints_run_verbatim_and_again(served: Served) -> None:
     # GIVEN the commands as printed, from the export to the last
     printed = served.printed()
@@ -212,7 +214,7 @@ def test_make_serve_on_a_port_in_use_says_so_and_exits_non_zero() -> None:
         holder.listen()
         port = holder.getsockname()[1]
         run = subprocess.run(
-            [*MAKE, "serve", f"PORT={port}"],
+            [*MAKE, "serve", f"PORT={port}", "ARGS=--var max_receive_count=10"],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -222,6 +224,9 @@ def test_make_serve_on_a_port_in_use_says_so_and_exits_non_zero() -> None:
 
     assert run.returncode != 0
     assert f"Port {port} on 127.0.0.1 is already in use" in run.stderr
+    # AND it has printed the warnings Terraform's check blocks give at plan, first
+    (warning,) = [line for line in run.stderr.splitlines() if line.startswith("Terraform warns")]
+    assert "will end as CallbackTimedOut, not WorkerFailed" in warning
 
 
 def test_make_test_deployed_without_a_deployment_skips_saying_how_to_give_one() -> None:
@@ -273,28 +278,30 @@ def start_a_burst(served: Served, executions: int) -> None:
         )
 
 
+@pytest.mark.slow(seconds=35)
 def test_ctrl_c_stops_make_serve_within_seconds_under_load_and_it_starts_again_on_the_same_port(
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    with one_core_kept_busy():
-        for attempt in range(5):
-            # GIVEN make serve on the port the last one used, executions in flight
-            served = start_serve(port, tmp_path)
-            assert f"The pattern is deployed on the emulator at http://127.0.0.1:{port}" in (
-                served.printed()
-            ), f"attempt {attempt}: {served.printed()}"
-            start_a_burst(served, 20)
+    for attempt in range(5):
+        # GIVEN make serve on the port the last one used, executions in flight, a core kept busy
+        served = start_serve(port, tmp_path)
+        assert f"The pattern is deployed on the emulator at http://127.0.0.1:{port}" in (
+            served.printed()
+        ), f"attempt {attempt}: {served.printed()}"
+        start_a_burst(served, 20)
 
-            # WHEN Ctrl-C is pressed
+        # WHEN Ctrl-C is pressed
+        with one_core_kept_busy():
             took = served.stop_with_ctrl_c()
 
-            # THEN it stopped within seconds, leaving nothing running and no outputs file
-            assert took < 10, f"attempt {attempt} took {took:.1f} s to stop"
-            assert "Stopping ..." in served.printed()
-            assert not served.outputs_file.exists()
+        # THEN it stopped within seconds, leaving nothing running and no outputs file
+        assert took < 10, f"attempt {attempt} took {took:.1f} s to stop"
+        assert "Stopping ..." in served.printed()
+        assert not served.outputs_file.exists()
 
 
+@pytest.mark.slow
 def test_two_serves_in_one_folder_keep_their_own_files(tmp_path: Path) -> None:
     # GIVEN two serves side by side, with the default files
     first, second = (start_serve(free_port(), tmp_path) for _ in range(2))
@@ -346,17 +353,6 @@ def test_a_variable_make_serve_cannot_take_stops_it_with_one_line(args: str, lin
     assert "Traceback" not in run.stdout + run.stderr
 
 
-def test_make_serve_prints_terraforms_check_warnings_at_start(tmp_path: Path) -> None:
-    served = start_serve(free_port(), tmp_path, "--var max_receive_count=10")
-    try:
-        (warning,) = [
-            text for text in served.printed().splitlines() if text.startswith("Terraform warns")
-        ]
-        assert "will end as CallbackTimedOut, not WorkerFailed" in warning
-    finally:
-        served.stop_with_ctrl_c()
-
-
 def test_an_input_over_256_kib_is_refused_as_aws_refuses_it(served: Served, tmp_path: Path) -> None:
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"orderId": "o" * 262_144}))
@@ -392,6 +388,7 @@ def runbook_blocks() -> list[str]:
     return re.findall(r"```bash\n(.*?)```", runbook, re.DOTALL)
 
 
+@pytest.mark.slow
 def test_every_runbook_command_runs_against_make_serve_or_says_aws_only(
     served: Served, tmp_path: Path
 ) -> None:

@@ -5,19 +5,22 @@ processes, are `make soak`)."""
 
 from __future__ import annotations
 
+import pytest
+
 from emulator.soak import run_soak
 from emulator.work_examples import WorkExamples
-from tests import pattern_work
+from tests.pattern import fake_work
 
 
+@pytest.mark.slow(seconds=20)
 def test_every_execution_is_accounted_for_under_duplicates_and_poison() -> None:
     # GIVEN 100 executions, 10% with the input the work rejects, 5% of task messages delivered
     # twice, and 2% poison messages put on the queue directly, for two worker processes
     result = run_soak(
         100,
-        WorkExamples.of(pattern_work.EXAMPLES),
+        WorkExamples.of(fake_work.EXAMPLES),
         consumers=2,
-        work="tests.pattern_work:do_work",
+        work="tests.pattern.fake_work:do_work",
     )
 
     # THEN each ended as its input calls for, none by timing out

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from emulator.event_source import EventSourceMapping
-from tests.pattern_work import rejects, result, succeeds
+from tests.pattern.fake_work import rejects, result, succeeds
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tests.conftest import Aws, Pattern
+    from tests.pattern.helpers import Aws, Pattern
 
 
 @pytest.fixture

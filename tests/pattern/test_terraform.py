@@ -1,7 +1,7 @@
 """The Terraform files: formatted, loadable, callable as a module with for_each, and wired as
 the pattern needs, read with real Terraform where it runs offline and with python-hcl2 where
 only a provider could (`terraform validate` and `plan` need the AWS provider, not reachable here).
-The variables, their validations and derived values are in tests/test_variables.py.
+The variables, their validations and derived values are in tests/pattern/test_variables.py.
 """
 
 from __future__ import annotations
@@ -19,38 +19,12 @@ import pytest
 
 from emulator.pattern import Settings, worker_environment
 from emulator.terraform import INSTALL_HINT, ROOT, TerraformError, evaluate, load_hcl, terraform
-from tests.conftest import copy_of_the_project
+from tests.pattern.helpers import copy_of_the_project, policy_document, resource, statements
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 TF_FILES = sorted(path.name for path in ROOT.glob("*.tf"))
-
-
-def resource(kind: str, name: str) -> dict[str, Any]:
-    for block in load_hcl("main.tf")["resource"]:
-        if kind in block and name in block[kind]:
-            return block[kind][name]
-    raise KeyError(f"{kind}.{name}")
-
-
-def policy_document(name: str) -> dict[str, Any]:
-    for block in load_hcl("main.tf")["data"]:
-        if name in block.get("aws_iam_policy_document", {}):
-            return block["aws_iam_policy_document"][name]
-    raise KeyError(name)
-
-
-def statements(name: str) -> dict[str, tuple[set[str], set[str]]]:
-    """sid -> (actions, resources) of an aws_iam_policy_document; a dynamic statement's resources
-    are its for_each expression."""
-    document = policy_document(name)
-    found = {s["sid"]: (set(s["actions"]), set(s["resources"])) for s in document["statement"]}
-    for dynamic in document.get("dynamic", []):
-        (content,) = dynamic["statement"]["content"]
-        assert content["resources"] == ["${statement.value}"]
-        found[content["sid"]] = (set(content["actions"]), {dynamic["statement"]["for_each"]})
-    return found
 
 
 def rendered(**variables: Any) -> dict[str, Any]:
@@ -241,7 +215,11 @@ def test_the_worker_is_packaged_from_src_and_no_zip_is_committed() -> None:
         b["archive_file"]["worker"] for b in load_hcl("main.tf")["data"] if "archive_file" in b
     )
     assert archive["source_dir"] == "${path.module}/src"
-    assert not list(ROOT.glob("**/*.zip"))
+    assert archive["output_path"].startswith("${path.module}/build/")
+    # build/ (what `terraform plan` writes) and the virtual environments are not the project's.
+    made_here = {"build", ".venv", ".venv-checkov", ".terraform"}
+    zips = [path.relative_to(ROOT) for path in ROOT.rglob("*.zip")]
+    assert [path for path in zips if path.parts[0] not in made_here] == []
 
 
 def test_the_worker_role_can_do_exactly_its_job() -> None:
@@ -376,7 +354,7 @@ def test_every_taggable_resource_gets_var_tags_itself() -> None:
 
 
 def test_example_pattern_json_follows_the_serverless_patterns_schema() -> None:
-    schema = json.loads((ROOT / "tests" / "data" / "pattern-schema.json").read_text())
+    schema = json.loads((ROOT / "tests" / "pattern" / "data" / "pattern-schema.json").read_text())
     pattern = json.loads((ROOT / "example-pattern.json").read_text())
     jsonschema.validate(pattern, schema)
     assert (pattern["framework"], pattern["language"]) == ("Terraform", "Python")
@@ -505,7 +483,7 @@ def test_without_any_terraform_make_demo_and_make_test_say_so_in_one_line(tmp_pa
         )
 
     demo = run("-m", "emulator", "demo")
-    tests = run("-m", "pytest", "-p", "no:cacheprovider", "tests/test_moto_fixes.py")
+    tests = run("-m", "pytest", "-p", "no:cacheprovider", "tests/pattern/test_moto_fixes.py")
 
     # THEN each says what to do in one line, with no traceback
     assert (demo.returncode, demo.stdout, demo.stderr) == (2, "", INSTALL_HINT + "\n")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from emulator.terraform import ROOT, evaluate, load_hcl
-from tests.conftest import copy_of_the_project
+from tests.pattern.helpers import copy_of_the_project
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -99,13 +99,15 @@ def test_requirements_pip_cannot_meet_fail_the_plan_with_pips_reason(tmp_path: P
 
 
 def test_a_layer_only_when_the_requirements_name_a_dependency(tmp_path: Path) -> None:
-    # GIVEN the shipped requirements (comments only), and a copy naming one dependency
-    copy = copy_of_the_project(tmp_path)
-    (copy / "src" / "worker" / "work_requirements.txt").write_text("# ours\n\n  six==1.17.0\n")
+    # GIVEN a work whose requirements file holds only comments and blank lines, and one that
+    # names a dependency (whatever this project's own work needs)
+    none, one = copy_of_the_project(tmp_path / "none"), copy_of_the_project(tmp_path / "one")
+    (none / "src" / "worker" / "work_requirements.txt").write_text("# none yet\n\n   # \n")
+    (one / "src" / "worker" / "work_requirements.txt").write_text("# ours\n\n  six==1.17.0\n")
 
-    # THEN Terraform builds and attaches the layer only for the copy
-    assert evaluate().derived["work_has_dependencies"] is False
-    assert evaluate(root=copy).derived["work_has_dependencies"] is True
+    # THEN Terraform builds and attaches the layer only for the second
+    assert evaluate(root=none).derived["work_has_dependencies"] is False
+    assert evaluate(root=one).derived["work_has_dependencies"] is True
     layer = next(
         block["aws_lambda_layer_version"]["work_dependencies"]
         for block in load_hcl("main.tf")["resource"]

@@ -12,7 +12,7 @@ import pytest
 
 from emulator.terraform import ROOT, evaluate
 from emulator.work_examples import WorkExamples
-from tests.conftest import copy_of_the_project
+from tests.pattern.helpers import copy_of_the_project
 from worker.messages import TaskError, encode_output
 from worker.work import do_work
 

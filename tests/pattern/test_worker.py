@@ -13,42 +13,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from emulator.emf import worker_metrics
 from emulator.terraform import evaluate
-from tests.conftest import failed_ids, with_receive_count
-from tests.pattern_work import crashes, rejects, result, succeeds
-from tests.test_terraform import resource
+from tests.pattern.fake_work import crashes, rejects, result, succeeds
+from tests.pattern.helpers import CallbackSpy, failed_ids, resource, with_receive_count
 from worker import callback, handler
 from worker.messages import MAX_CAUSE_CHARS, MAX_ERROR_CHARS, MAX_OUTPUT_BYTES, TaskError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tests.conftest import Pattern
-
-
-class CallbackSpy:
-    """Wraps the worker's Step Functions client: records each callback, can fail some."""
-
-    def __init__(self, client: Any, fail_with: str | None = None) -> None:
-        self.client = client
-        self.fail_with = fail_with
-        self.calls: list[tuple[str, dict[str, str]]] = []
-
-    def __getattr__(self, operation: str) -> Any:
-        def call(**params: str) -> Any:
-            self.calls.append((operation, params))
-            if self.fail_with:
-                error = {"Error": {"Code": self.fail_with, "Message": "injected"}}
-                raise ClientError(error, operation)
-            return getattr(self.client, operation)(**params)
-
-        return call
-
-    def operations(self) -> list[str]:
-        return [operation for operation, _ in self.calls]
+    from tests.pattern.helpers import Pattern
 
 
 @pytest.fixture

@@ -1,0 +1,195 @@
+"""What the pattern's tests share: moto's services as boto3 clients, a deployment of the pattern
+with what a test asks of it, the worker's batch responses, a spy on its callbacks, main.tf as
+python-hcl2 reads it, and a copy of the project. tests/pattern/conftest.py makes the fixtures."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import time
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from emulator.event_source import LambdaContext, sqs_event
+from emulator.pattern import Deployment, Settings, deploy
+from emulator.terraform import ROOT, load_hcl
+from emulator.watch import finished, queue_depth
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from botocore.client import BaseClient
+
+REGION = "us-east-1"
+# moto's dummies: no test can reach a real account.
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+@functools.cache
+def client(service: str) -> BaseClient:
+    """One client per service for every test: moto intercepts a client made after moto was
+    imported, in whichever test's mock it is used (making one costs ~80 ms)."""
+    return boto3.client(service, region_name=REGION)
+
+
+class Aws:
+    """moto's SQS and Step Functions (executing the ASL), as boto3 clients."""
+
+    def __init__(self) -> None:
+        self.sqs = client("sqs")
+        self.sfn = client("stepfunctions")
+
+    def deploy(self, **overrides: Any) -> Pattern:
+        return Pattern(self, deploy(self.sqs, self.sfn, Settings.from_terraform(**overrides)))
+
+
+class Pattern:
+    """A deployment of the pattern, with what a test asks of it."""
+
+    def __init__(self, aws: Aws, deployment: Deployment) -> None:
+        self.aws = aws
+        self.deployment = deployment
+        self._count = 0
+
+    def start(self, execution_input: Any, name: str | None = None) -> str:
+        """Start an execution (named: moto's $$.Execution.Id is wrong for unnamed ones)."""
+        self._count += 1
+        return self.aws.sfn.start_execution(
+            stateMachineArn=self.deployment.state_machine_arn,
+            name=name or f"execution-{self._count}",
+            input=json.dumps(execution_input),
+        )["executionArn"]
+
+    def task_state(self) -> dict[str, Any]:
+        """The Task state of the deployed state machine."""
+        described = self.aws.sfn.describe_state_machine(
+            stateMachineArn=self.deployment.state_machine_arn
+        )
+        return json.loads(described["definition"])["States"]["WaitForWorker"]
+
+    def start_raw(self, execution_input: str) -> str:
+        """Start an execution with this input as it is given to StartExecution."""
+        self._count += 1
+        return self.aws.sfn.start_execution(
+            stateMachineArn=self.deployment.state_machine_arn,
+            name=f"execution-{self._count}",
+            input=execution_input,
+        )["executionArn"]
+
+    def receive(self, expected: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """Receive exactly `expected` messages from the task queue, waiting for them to arrive."""
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(messages) < expected and time.monotonic() < deadline:
+            messages += self.aws.sqs.receive_message(
+                QueueUrl=self.deployment.queue_url,
+                MaxNumberOfMessages=min(10, expected - len(messages)),
+                WaitTimeSeconds=1,
+                MessageSystemAttributeNames=["All"],
+            ).get("Messages", [])
+        assert len(messages) == expected, f"received {len(messages)} of {expected} messages"
+        return messages
+
+    def send_raw(self, body: str) -> None:
+        """Put a message on the task queue directly, as a misbehaving producer would."""
+        self.aws.sqs.send_message(QueueUrl=self.deployment.queue_url, MessageBody=body)
+
+    def event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return sqs_event(messages, self.deployment.queue_arn, REGION)
+
+    def invoke(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """Invoke the worker's lambda_handler with these messages as its SQS event."""
+        from worker.handler import lambda_handler
+
+        return lambda_handler(self.event(messages), LambdaContext())
+
+    def wait(self, execution_arn: str, timeout: float = 15) -> dict[str, Any]:
+        """The execution's description once it has stopped running (or after `timeout`)."""
+        return finished(self.aws.sfn, execution_arn, timeout)
+
+    def status(self, execution_arn: str) -> str:
+        return self.aws.sfn.describe_execution(executionArn=execution_arn)["status"]
+
+    def queue_depth(self, dlq: bool = False) -> int:
+        """Messages in the task queue (or the DLQ), visible or in flight."""
+        url = self.deployment.dlq_url if dlq else self.deployment.queue_url
+        return queue_depth(self.aws.sqs, url)
+
+
+def failed_ids(response: dict[str, Any]) -> set[str]:
+    return {item["itemIdentifier"] for item in response["batchItemFailures"]}
+
+
+def with_receive_count(message: dict[str, Any], count: int) -> dict[str, Any]:
+    """The same message as SQS would deliver it on its `count`-th receive."""
+    attributes = {**message["Attributes"], "ApproximateReceiveCount": str(count)}
+    return {**message, "Attributes": attributes}
+
+
+def copy_of_the_project(destination: Path) -> Path:
+    """The project, copied to `destination` without its virtual environments, build output and
+    caches."""
+    ignored = shutil.ignore_patterns(
+        ".git", ".venv*", "build", "__pycache__", ".*_cache", ".terraform", "*.tfstate*"
+    )
+    shutil.copytree(ROOT, destination, ignore=ignored, dirs_exist_ok=True)
+    return destination
+
+
+class CallbackSpy:
+    """Wraps the worker's Step Functions client: records each callback, can fail some."""
+
+    def __init__(self, client: Any, fail_with: str | None = None) -> None:
+        self.client = client
+        self.fail_with = fail_with
+        self.calls: list[tuple[str, dict[str, str]]] = []
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**params: str) -> Any:
+            self.calls.append((operation, params))
+            if self.fail_with:
+                error = {"Error": {"Code": self.fail_with, "Message": "injected"}}
+                raise ClientError(error, operation)
+            return getattr(self.client, operation)(**params)
+
+        return call
+
+    def operations(self) -> list[str]:
+        return [operation for operation, _ in self.calls]
+
+
+# main.tf as python-hcl2 reads it, for what Terraform cannot show without the AWS provider.
+
+
+def resource(kind: str, name: str) -> dict[str, Any]:
+    for block in load_hcl("main.tf")["resource"]:
+        if kind in block and name in block[kind]:
+            return block[kind][name]
+    raise KeyError(f"{kind}.{name}")
+
+
+def policy_document(name: str) -> dict[str, Any]:
+    for block in load_hcl("main.tf")["data"]:
+        if name in block.get("aws_iam_policy_document", {}):
+            return block["aws_iam_policy_document"][name]
+    raise KeyError(name)
+
+
+def statements(name: str) -> dict[str, tuple[set[str], set[str]]]:
+    """sid -> (actions, resources) of an aws_iam_policy_document; a dynamic statement's resources
+    are its for_each expression."""
+    document = policy_document(name)
+    found = {s["sid"]: (set(s["actions"]), set(s["resources"])) for s in document["statement"]}
+    for dynamic in document.get("dynamic", []):
+        (content,) = dynamic["statement"]["content"]
+        assert content["resources"] == ["${statement.value}"]
+        found[content["sid"]] = (set(content["actions"]), {dynamic["statement"]["for_each"]})
+    return found
