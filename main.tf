@@ -147,7 +147,7 @@ resource "aws_lambda_function" "worker" {
   # checkov:skip=CKV_AWS_117:The worker calls only AWS APIs; a VPC would add NAT or endpoints and cost, not protection.
   # checkov:skip=CKV_AWS_272:Code signing needs a signing profile the pattern cannot assume; add it in your own pipeline.
   # checkov:skip=CKV_AWS_116:An SQS-triggered function's failures go to the queue's own dead-letter queue.
-  # checkov:skip=CKV_AWS_115:The event source mapping's maximum_concurrency bounds the worker; reserved concurrency fails to apply in accounts with a low limit.
+  # checkov:skip=CKV_AWS_115:The event source mapping's maximum_concurrency (or provisioned pollers) bounds the worker; reserved concurrency fails to apply in accounts with a low limit.
   # checkov:skip=CKV_AWS_173:The environment holds settings, no secrets.
   function_name    = "${local.name}-worker"
   description      = "Answers the Step Functions task tokens it receives through ${aws_sqs_queue.this.name}."
@@ -165,7 +165,7 @@ resource "aws_lambda_function" "worker" {
     variables = merge(
       var.worker_environment,
       local.worker_environment,
-      { POWERTOOLS_SERVICE_NAME = local.name },
+      { POWERTOOLS_SERVICE_NAME = local.name, POWERTOOLS_METRICS_NAMESPACE = local.name },
       var.idempotency ? { IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name } : {},
     )
   }
@@ -180,8 +180,9 @@ resource "aws_lambda_function" "worker" {
     log_group  = aws_cloudwatch_log_group.worker.name
   }
 
+  # checkov:skip=CKV_AWS_50:X-Ray tracing is var.tracing, off by default: see its description.
   tracing_config {
-    mode = "Active"
+    mode = var.tracing ? "Active" : "PassThrough"
   }
 
   tags = var.tags
@@ -196,8 +197,20 @@ resource "aws_lambda_event_source_mapping" "worker" {
   maximum_batching_window_in_seconds = var.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
-  scaling_config {
-    maximum_concurrency = var.maximum_concurrency
+  # Lambda takes one or the other: a cap on concurrent invocations, or dedicated pollers.
+  dynamic "scaling_config" {
+    for_each = var.provisioned_pollers == null ? [local.maximum_concurrency] : []
+    content {
+      maximum_concurrency = scaling_config.value
+    }
+  }
+
+  dynamic "provisioned_poller_config" {
+    for_each = var.provisioned_pollers == null ? [] : [var.provisioned_pollers]
+    content {
+      minimum_pollers = provisioned_poller_config.value.minimum
+      maximum_pollers = provisioned_poller_config.value.maximum
+    }
   }
 
   tags = var.tags
@@ -253,11 +266,14 @@ data "aws_iam_policy_document" "worker" {
     }
   }
 
-  statement {
-    sid = "ActiveTracing"
-    # X-Ray's trace-writing actions have no resource type: "*" is the only resource they accept.
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
+  dynamic "statement" {
+    for_each = var.tracing ? ["*"] : []
+    content {
+      sid = "ActiveTracing"
+      # X-Ray's trace-writing actions have no resource type: "*" is the only resource they accept.
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = [statement.value]
+    }
   }
 }
 
@@ -334,8 +350,9 @@ resource "aws_sfn_state_machine" "this" {
     level                  = var.state_machine_log_level
   }
 
+  # checkov:skip=CKV_AWS_284:X-Ray tracing is var.tracing, off by default: see its description.
   tracing_configuration {
-    enabled = true
+    enabled = var.tracing
   }
 
   tags = var.tags
@@ -352,8 +369,10 @@ data "aws_iam_policy_document" "states_assume" {
       identifiers = ["states.amazonaws.com"]
     }
 
-    # Only this state machine may use the role (confused-deputy protection, as the Step Functions
-    # documentation recommends: both conditions).
+    # Only this state machine may use the role: the confused-deputy conditions of "Prevent
+    # cross-service confused deputy issue" in the Step Functions guide (an ArnLike aws:SourceArn
+    # and aws:SourceAccount), narrowed from its stateMachine:* to this state machine, its versions
+    # and its aliases (ARNs that add :<version> or :<alias>).
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
@@ -363,7 +382,7 @@ data "aws_iam_policy_document" "states_assume" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [local.state_machine_arn]
+      values   = [local.state_machine_arn, "${local.state_machine_arn}:*"]
     }
   }
 }
@@ -398,16 +417,19 @@ data "aws_iam_policy_document" "state_machine" {
     resources = ["*"]
   }
 
-  statement {
-    sid = "Tracing"
-    # X-Ray's actions have no resource type: "*" is the only resource they accept.
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-    ]
-    resources = ["*"]
+  dynamic "statement" {
+    for_each = var.tracing ? ["*"] : []
+    content {
+      sid = "Tracing"
+      # X-Ray's actions have no resource type: "*" is the only resource they accept.
+      actions = [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+      ]
+      resources = [statement.value]
+    }
   }
 }
 
@@ -421,26 +443,35 @@ resource "aws_iam_role_policy" "state_machine" {
 # Monitoring: an alarm for each way the pattern goes wrong unseen, and a dashboard
 ################################################################################
 
-# Executions that waited in vain for a callback: the state machine logs entering its
-# CallbackTimedOut Fail state (a state's name is logged whatever include_execution_data says).
-# A metric filter's metric takes no fixed dimension, so it gets this deployment's own namespace.
-resource "aws_cloudwatch_log_metric_filter" "callback_timed_out" {
-  count          = var.monitoring ? 1 : 0
-  name           = "${local.name}-callback-timed-out"
+# Executions the worker never answered, counted from the state machine's log: those that waited in
+# vain for a callback (CallbackTimedOut), and those that Step Functions failed before their task
+# reached the queue (an input too large to send, States.DataLimitExceeded; SQS refusing the message).
+# Step Functions logs ExecutionFailed, with details.error, at levels ALL, ERROR and FATAL, and keeps
+# the error without execution data. A metric filter's metric takes no fixed dimension: the
+# deployment's own namespace, the worker's too, keeps them apart.
+resource "aws_cloudwatch_log_metric_filter" "this" {
+  for_each       = var.monitoring ? local.execution_failures : {}
+  name           = "${local.name}-${each.key}"
   log_group_name = aws_cloudwatch_log_group.state_machine.name
-  pattern        = "{ $.type = \"FailStateEntered\" && $.details.name = \"CallbackTimedOut\" }"
+  pattern        = each.value
 
   metric_transformation {
     namespace = local.name
-    name      = "CallbackTimedOut"
+    name      = each.key
     value     = "1"
     unit      = "Count"
   }
 }
 
 locals {
-  # The worker's own metrics: namespace var.name, one dimension, service (POWERTOOLS_SERVICE_NAME).
-  worker_metrics = { namespace = var.name, dimensions = tomap({ service = local.name }) }
+  # The ExecutionFailed log events of the state machine that count as each metric.
+  execution_failures = {
+    CallbackTimedOut = "{ $.type = \"ExecutionFailed\" && $.details.error = \"CallbackTimedOut\" }"
+    TaskNotSent      = "{ $.type = \"ExecutionFailed\" && ($.details.error = \"States.*\" || $.details.error = \"SQS.*\") }"
+  }
+
+  # The worker's own metrics: the deployment's namespace, one dimension, service.
+  worker_metrics = { namespace = local.name, dimensions = tomap({ service = local.name }) }
 
   alarms = {
     tasks-waiting = {
@@ -477,7 +508,7 @@ locals {
       dimensions  = tomap({ FunctionName = aws_lambda_function.worker.function_name })
       statistic   = "Sum"
       period      = 300
-      threshold   = var.alarm_worker_errors
+      threshold   = var.alarm_worker_throttles
     }
     records-retried = {
       description = "The worker sent more than ${var.alarm_records_retried} records back in 5 minutes (RecordRetried): their work or their callback keeps failing."
@@ -501,6 +532,15 @@ locals {
       description = "Executions ended as CallbackTimedOut: no callback came within the task timeout (or the heartbeat)."
       namespace   = local.name
       metric      = "CallbackTimedOut"
+      dimensions  = tomap({})
+      statistic   = "Sum"
+      period      = 300
+      threshold   = var.alarm_failed_executions
+    }
+    tasks-not-sent = {
+      description = "Step Functions failed executions before their task reached the queue (States.DataLimitExceeded: an input too large to send with its token; an SQS error): the worker never saw them."
+      namespace   = local.name
+      metric      = "TaskNotSent"
       dimensions  = tomap({})
       statistic   = "Sum"
       period      = 300
@@ -545,10 +585,11 @@ resource "aws_cloudwatch_dashboard" "this" {
           stat = "Sum"
         },
         {
-          title = "Ended without the work: CallbackTimedOut, WorkerFailed"
+          title = "Ended without the work: CallbackTimedOut, TaskNotSent, WorkerFailed"
           metrics = [
             [local.name, "CallbackTimedOut"],
-            [var.name, "WorkerFailed", "service", local.name],
+            [local.name, "TaskNotSent"],
+            [local.name, "WorkerFailed", "service", local.name],
           ]
           stat = "Sum"
         },
@@ -586,7 +627,7 @@ resource "aws_cloudwatch_dashboard" "this" {
           title = "Outcomes of the worker's records"
           metrics = [
             for outcome in ["TaskSucceeded", "TaskFailed", "TokenNoLongerLive", "TaskInProgress", "RecordRetried", "MessageMalformed"] :
-            [var.name, outcome, "service", local.name]
+            [local.name, outcome, "service", local.name]
           ]
           stat = "Sum"
         },

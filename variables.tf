@@ -131,13 +131,36 @@ variable "batching_window_seconds" {
 }
 
 variable "maximum_concurrency" {
-  description = "Most concurrent worker invocations the SQS event source mapping starts, an integer from 2 to 1000."
+  description = "Most concurrent worker invocations the SQS event source mapping starts, an integer from 2 to 1000; null (the default) means 10, or no cap when provisioned_pollers is set (Lambda takes one or the other)."
   type        = number
-  default     = 10
+  default     = null
 
   validation {
-    condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000 && floor(var.maximum_concurrency) == var.maximum_concurrency
-    error_message = "maximum_concurrency must be an integer from 2 to 1000."
+    condition     = var.maximum_concurrency == null || try(var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000 && floor(var.maximum_concurrency) == var.maximum_concurrency, false)
+    error_message = "maximum_concurrency must be an integer from 2 to 1000, or null."
+  }
+}
+
+variable "provisioned_pollers" {
+  description = "Lambda's provisioned mode for the event source mapping: dedicated event pollers, from minimum (an integer from 2 to 200) to maximum (at most 2000), which scale three times faster and are billed by the hour whether or not tasks arrive. null (the default) lets Lambda scale its pollers itself. Lambda refuses it together with maximum_concurrency."
+  type = object({
+    minimum = number
+    maximum = number
+  })
+  default = null
+
+  validation {
+    condition = var.provisioned_pollers == null || try(
+      var.provisioned_pollers.minimum >= 2 && var.provisioned_pollers.minimum <= 200 && floor(var.provisioned_pollers.minimum) == var.provisioned_pollers.minimum &&
+      var.provisioned_pollers.maximum >= var.provisioned_pollers.minimum && var.provisioned_pollers.maximum <= 2000 && floor(var.provisioned_pollers.maximum) == var.provisioned_pollers.maximum,
+      false
+    )
+    error_message = "provisioned_pollers must be null or { minimum = an integer from 2 to 200, maximum = an integer from minimum to 2000 }."
+  }
+
+  validation {
+    condition     = var.provisioned_pollers == null || var.maximum_concurrency == null
+    error_message = "provisioned_pollers and maximum_concurrency cannot both be set: Lambda scales an SQS event source mapping by one or the other."
   }
 }
 
@@ -176,6 +199,12 @@ variable "state_machine_log_level" {
 
 variable "include_execution_data" {
   description = "Whether the state machine's logs include execution input and output. Off by default: that data holds task tokens, and whoever holds a token can complete the task."
+  type        = bool
+  default     = false
+}
+
+variable "tracing" {
+  description = "Whether Step Functions and Lambda write X-Ray traces: each execution's states and its SQS SendMessage, and each worker invocation's initialization and duration. Off by default: the worker adds no segment of its own (Powertools' Tracer would show each AWS call, at 0.2 to 0.6 s more of every cold start: make bench), so a trace adds little to the metrics and logs, and X-Ray charges per trace."
   type        = bool
   default     = false
 }
@@ -262,7 +291,7 @@ variable "alarm_records_retried" {
 }
 
 variable "alarm_worker_errors" {
-  description = "The worker-errors and worker-throttled alarms go off when the worker's invocations fail (the handler itself: a timeout, running out of memory) or are throttled more often than this in 5 minutes. An integer of at least 0; 0 by default: each is trouble."
+  description = "The worker-errors alarm goes off when more of the worker's invocations than this fail as a whole (a timeout, running out of memory, an import error) in 5 minutes. An integer of at least 0; 0 by default: each is trouble."
   type        = number
   default     = 0
 
@@ -272,8 +301,19 @@ variable "alarm_worker_errors" {
   }
 }
 
+variable "alarm_worker_throttles" {
+  description = "The worker-throttled alarm goes off when more of the worker's invocations than this are throttled in 5 minutes. An integer of at least 0; 0 by default: a throttle means the concurrency the worker needs is not there."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.alarm_worker_throttles >= 0 && floor(var.alarm_worker_throttles) == var.alarm_worker_throttles
+    error_message = "alarm_worker_throttles must be an integer of at least 0."
+  }
+}
+
 variable "alarm_failed_executions" {
-  description = "The callback-timed-out and worker-failed alarms go off when more executions than this end in CallbackTimedOut, or are ended by the worker as WorkerFailed, in 5 minutes. An integer of at least 0; 0 by default: each is an execution the pattern did not finish."
+  description = "The callback-timed-out, tasks-not-sent and worker-failed alarms go off when more executions than this end in CallbackTimedOut, are failed by Step Functions before their task is sent, or are ended by the worker as WorkerFailed, in 5 minutes. An integer of at least 0; 0 by default: each is an execution the pattern did not finish."
   type        = number
   default     = 0
 
@@ -310,14 +350,14 @@ locals {
   }
 
   # The worker's own environment, but what main.tf adds from the deployment's names
-  # (POWERTOOLS_SERVICE_NAME, IDEMPOTENCY_TABLE_NAME); var.worker_environment is merged under it.
+  # (POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE, IDEMPOTENCY_TABLE_NAME);
+  # var.worker_environment is merged under it.
   worker_environment = {
-    MAX_RECEIVE_COUNT            = tostring(var.max_receive_count)
-    TASK_TIMEOUT_SECONDS         = tostring(var.task_timeout_seconds)
-    POWERTOOLS_LOG_LEVEL         = var.log_level
-    POWERTOOLS_METRICS_NAMESPACE = var.name
+    MAX_RECEIVE_COUNT    = tostring(var.max_receive_count)
+    TASK_TIMEOUT_SECONDS = tostring(var.task_timeout_seconds)
+    POWERTOOLS_LOG_LEVEL = var.log_level
   }
-  worker_environment_names = concat(keys(local.worker_environment), ["POWERTOOLS_SERVICE_NAME", "IDEMPOTENCY_TABLE_NAME"])
+  worker_environment_names = concat(keys(local.worker_environment), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "IDEMPOTENCY_TABLE_NAME"])
 
   # Names Lambda sets itself and refuses in a function's configuration.
   lambda_reserved_environment = [
@@ -325,7 +365,7 @@ locals {
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
     "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
     "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
   ]
 
   # The work's examples (src/worker/work_examples.json), each input quoted for a POSIX shell, for
@@ -334,6 +374,9 @@ locals {
   work_example_inputs_quoted = {
     for name, example in local.work_examples : name => "'${replace(jsonencode(example.input), "'", "'\\''")}'"
   }
+
+  # The event source mapping's cap on concurrent invocations, unless it has provisioned pollers.
+  maximum_concurrency = var.provisioned_pollers == null ? coalesce(var.maximum_concurrency, 10) : null
 
   # The tasks-waiting alarm's threshold, in seconds.
   task_age_alarm_seconds = floor(var.alarm_task_age_share * var.task_timeout_seconds)
@@ -358,10 +401,10 @@ check "failing_work_ends_as_worker_failed" {
   }
 }
 
-# A warning too: the state machine then runs as asked, but one alarm goes blind.
-check "the_timeout_alarm_can_see_timeouts" {
+# A warning too: the state machine then runs as asked, but two alarms go blind.
+check "the_state_machine_log_feeds_its_alarms" {
   assert {
-    condition     = !var.monitoring || contains(["ALL", "ERROR"], var.state_machine_log_level)
-    error_message = "The callback-timed-out alarm counts the state machine's FailStateEntered log events, which it logs at level ALL or ERROR only: with state_machine_log_level = ${var.state_machine_log_level} that alarm never goes off."
+    condition     = !var.monitoring || var.state_machine_log_level != "OFF"
+    error_message = "The callback-timed-out and tasks-not-sent alarms count the state machine's ExecutionFailed log events, which it logs at every level but OFF: with state_machine_log_level = OFF they never go off."
   }
 }

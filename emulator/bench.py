@@ -1,7 +1,8 @@
 """`make bench`: what the pattern costs, each figure against a floor measured in the same run.
 
   cold start   import the worker and make its clients, vs importing boto3 and making a Step
-               Functions and a DynamoDB client (the fastest of 15 new processes each)
+               Functions and a DynamoDB client (the fastest of 15 new processes each); and the
+               same with Powertools' Tracer on, which the worker does not use (var.tracing)
   per record   a 10-record batch through lambda_handler, vs a plain loop making the same calls
                (a conditional put, the work, an update, the callback; stubbed clients: no
                network); the fastest of 7 processes each
@@ -48,6 +49,14 @@ print(time.perf_counter() - t)
 COLD_WORKER = """
 import time; t = time.perf_counter()
 import worker.handler; worker.handler.callback.client()  # the DynamoDB client is made at import
+print(time.perf_counter() - t)
+"""
+# What a module-level `Tracer()` (patching boto3 for a subsegment per call) would add, in Lambda.
+COLD_WORKER_TRACED = """
+import os, time; t = time.perf_counter()
+os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "bench"  # Tracer is on only in Lambda
+from aws_lambda_powertools import Tracer; Tracer()
+import worker.handler; worker.handler.callback.client()
 print(time.perf_counter() - t)
 """
 
@@ -117,14 +126,16 @@ def child(code: str, *args: str) -> list[float]:
     return [float(value) for value in run.stdout.split()]
 
 
-def cold_start(repeats: int = 15) -> dict[str, float]:
+def cold_start(repeats: int = 15) -> tuple[dict[str, float], dict[str, float]]:
     """The fastest of `repeats` new processes each (interleaved): like the per-record figure,
-    the best a process does here, since the spread between processes is wide on this machine."""
-    floor, worker = [], []
-    for _ in range(repeats):  # interleaved, so drift on the machine hits both alike
+    the best a process does here, since the spread between processes is wide on this machine.
+    The worker as it is, and as it would be with Powertools' Tracer."""
+    floor, worker, traced = [], [], []
+    for _ in range(repeats):  # interleaved, so drift on the machine hits all alike
         floor += child(COLD_FLOOR)
         worker += child(COLD_WORKER)
-    return ratio(min(floor), min(worker), "ms", 1000)
+        traced += child(COLD_WORKER_TRACED)
+    return ratio(min(floor), min(worker), "ms", 1000), ratio(min(floor), min(traced), "ms", 1000)
 
 
 def per_record(
@@ -234,7 +245,7 @@ def main(quick: bool = False) -> int:
     print(
         "Measuring (a quick run) ..." if quick else "Measuring (about two minutes) ...", flush=True
     )
-    figures["cold_start"] = cold_start(repeats=2 if quick else 15)
+    figures["cold_start"], figures["cold_start_if_traced"] = cold_start(repeats=2 if quick else 15)
     figures["per_record"], figures["peak_memory"] = per_record(
         iterations=2 if quick else 420, rounds=1 if quick else 7, warm_ups=1 if quick else 20
     )

@@ -145,6 +145,7 @@ def check(root: Path = ROOT, cache: Path | None = None) -> str | None:
         **evaluation.derived["worker_environment"],
         **table,
         "POWERTOOLS_SERVICE_NAME": name,
+        "POWERTOOLS_METRICS_NAMESPACE": name,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

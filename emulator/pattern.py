@@ -29,7 +29,8 @@ class Settings:
 
     variables: dict[str, Any]  # every variable's value
     visibility_timeout_seconds: int
-    worker_environment: dict[str, str]  # but POWERTOOLS_SERVICE_NAME, which deploy() adds
+    maximum_concurrency: int | None  # None: provisioned pollers, no cap
+    worker_environment: dict[str, str]  # but the names worker_environment() adds
     warnings: tuple[str, ...]  # what Terraform's check blocks would say at plan
 
     @classmethod
@@ -44,6 +45,7 @@ class Settings:
             variables=evaluation.variables,
             visibility_timeout_seconds=visibility_timeout_seconds
             or evaluation.derived["visibility_timeout_seconds"],
+            maximum_concurrency=evaluation.derived["maximum_concurrency"],
             worker_environment=evaluation.derived["worker_environment"],
             warnings=tuple(evaluation.warnings),
         )
@@ -148,13 +150,14 @@ def idempotency_table_name(settings: Settings) -> str:
 
 def worker_environment(settings: Settings) -> dict[str, str]:
     """The environment main.tf gives the worker Lambda (Powertools reads it at import), merged as
-    main.tf merges it. The service and table names are built from var.name, to which main.tf
-    adds the deployment's random suffix."""
+    main.tf merges it. The service, namespace and table names are built from var.name, to which
+    main.tf adds the deployment's random suffix."""
     table = {"IDEMPOTENCY_TABLE_NAME": idempotency_table_name(settings)}
     return {
         **settings.variables["worker_environment"],
         **settings.worker_environment,
         "POWERTOOLS_SERVICE_NAME": settings.name,
+        "POWERTOOLS_METRICS_NAMESPACE": settings.name,
         **(table if settings.idempotency else {}),
     }
 

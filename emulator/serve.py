@@ -93,7 +93,7 @@ def serve(
         pool = Consumers(
             endpoint,
             deployment,
-            min(settings.maximum_concurrency, workers),
+            min(settings.maximum_concurrency or workers, workers),
             mapping_uuid=uuid,
             log_dir=outputs_file.with_suffix(".workers"),
             log=Path("/dev/stderr") if show_logs else worker_log,

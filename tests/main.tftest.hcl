@@ -119,7 +119,7 @@ run "the_defaults_create_the_pattern_with_idempotency_and_monitoring" {
       idempotency_tables   = length(aws_dynamodb_table.idempotency)
       alarms               = sort(keys(aws_cloudwatch_metric_alarm.this))
       dashboards           = length(aws_cloudwatch_dashboard.this)
-      metric_filters       = length(aws_cloudwatch_log_metric_filter.callback_timed_out)
+      metric_filters       = sort(keys(aws_cloudwatch_log_metric_filter.this))
       dependency_layers    = length(aws_lambda_layer_version.work_dependencies)
       work_policies        = length(aws_iam_role_policy.worker_work)
       function_layers      = aws_lambda_function.worker.layers
@@ -128,14 +128,17 @@ run "the_defaults_create_the_pattern_with_idempotency_and_monitoring" {
       function_handler     = aws_lambda_function.worker.handler
       function_arch        = aws_lambda_function.worker.architectures
       function_log_format  = aws_lambda_function.worker.logging_config[0].log_format
+      function_tracing     = aws_lambda_function.worker.tracing_config[0].mode
+      concurrency_cap      = aws_lambda_event_source_mapping.worker.scaling_config[0].maximum_concurrency
+      provisioned_pollers  = length(aws_lambda_event_source_mapping.worker.provisioned_poller_config)
       execution_data       = aws_sfn_state_machine.this.logging_configuration[0].include_execution_data
       state_machine_logs   = aws_sfn_state_machine.this.logging_configuration[0].log_destination
       state_machine_traced = aws_sfn_state_machine.this.tracing_configuration[0].enabled
       }) == jsonencode({
       idempotency_tables   = 1
-      alarms               = ["callback-timed-out", "dead-letter-queue", "records-retried", "tasks-waiting", "worker-errors", "worker-failed", "worker-throttled"]
+      alarms               = ["callback-timed-out", "dead-letter-queue", "records-retried", "tasks-not-sent", "tasks-waiting", "worker-errors", "worker-failed", "worker-throttled"]
       dashboards           = 1
-      metric_filters       = 1
+      metric_filters       = ["CallbackTimedOut", "TaskNotSent"]
       dependency_layers    = 0
       work_policies        = 0
       function_layers      = [var.powertools_layer]
@@ -144,9 +147,12 @@ run "the_defaults_create_the_pattern_with_idempotency_and_monitoring" {
       function_handler     = "worker.handler.lambda_handler"
       function_arch        = ["arm64"]
       function_log_format  = "Text"
+      function_tracing     = "PassThrough"
+      concurrency_cap      = 10
+      provisioned_pollers  = 0
       execution_data       = false
       state_machine_logs   = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/task-token-callback-a1b2c3:*"
-      state_machine_traced = true
+      state_machine_traced = false
     })
     error_message = "The defaults no longer plan the pattern as the README describes it."
   }
@@ -223,6 +229,23 @@ run "the_event_source_mapping_reports_batch_item_failures_with_the_variables_set
   }
 }
 
+run "provisioned_pollers_replace_the_concurrency_cap" {
+  command = plan
+
+  variables {
+    provisioned_pollers = { minimum = 2, maximum = 20 }
+  }
+
+  assert {
+    condition = jsonencode([
+      aws_lambda_event_source_mapping.worker.scaling_config,
+      aws_lambda_event_source_mapping.worker.provisioned_poller_config[*].minimum_pollers,
+      aws_lambda_event_source_mapping.worker.provisioned_poller_config[*].maximum_pollers,
+    ]) == jsonencode([[], [2], [20]])
+    error_message = "Provisioned pollers go to the mapping without a concurrency cap: Lambda takes one or the other."
+  }
+}
+
 run "the_state_machine_sends_the_token_and_routes_only_a_timeout" {
   command = plan
 
@@ -282,7 +305,6 @@ run "the_worker_may_do_exactly_its_job" {
         conditions = length(statement.condition)
       }
       }) == jsonencode({
-      ActiveTracing    = { effect = "Allow", actions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], resources = ["*"], conditions = 0 }
       AnswerTaskTokens = { effect = "Allow", actions = ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"], resources = [var.state_machine], conditions = 0 }
       ConsumeTaskQueue = { effect = "Allow", actions = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], resources = [var.tasks_arn], conditions = 0 }
       RecordTaskAttempts = {
@@ -317,7 +339,6 @@ run "the_state_machine_may_do_exactly_its_job_and_only_it_may_use_its_role" {
         resources = ["*"]
       }
       SendTaskMessages = { actions = ["sqs:SendMessage"], resources = [var.tasks_arn] }
-      Tracing          = { actions = ["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"], resources = ["*"] }
     })
     error_message = "The state machine's policy must grant exactly these actions on exactly these resources."
   }
@@ -332,10 +353,33 @@ run "the_state_machine_may_do_exactly_its_job_and_only_it_may_use_its_role" {
         principals = [{ type = "Service", identifiers = ["states.amazonaws.com"] }]
         conditions = {
           "aws:SourceAccount" = ["StringEquals", ["123456789012"]]
-          "aws:SourceArn"     = ["ArnLike", [var.state_machine]]
+          "aws:SourceArn"     = ["ArnLike", [var.state_machine, "${var.state_machine}:*"]]
         }
     }])
     error_message = "Only this state machine, in this account, may assume its role."
+  }
+}
+
+run "tracing_turns_on_x_ray_in_both_and_grants_it_its_write_actions" {
+  command = plan
+
+  variables {
+    tracing = true
+  }
+
+  assert {
+    condition = jsonencode([
+      aws_lambda_function.worker.tracing_config[0].mode,
+      aws_sfn_state_machine.this.tracing_configuration[0].enabled,
+      [for statement in data.aws_iam_policy_document.worker.statement : [sort(statement.actions), statement.resources] if statement.sid == "ActiveTracing"],
+      [for statement in data.aws_iam_policy_document.state_machine.statement : [sort(statement.actions), statement.resources] if statement.sid == "Tracing"],
+      ]) == jsonencode([
+      "Active",
+      true,
+      [[["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]],
+      [[["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]],
+    ])
+    error_message = "tracing = true must trace the state machine and the worker, with X-Ray's write actions (which take no narrower resource) and no more."
   }
 }
 
@@ -354,7 +398,7 @@ run "the_worker_gets_the_patterns_settings_and_the_teams_own" {
       MAX_RECEIVE_COUNT            = "2"
       TASK_TIMEOUT_SECONDS         = "600"
       POWERTOOLS_LOG_LEVEL         = "WARN"
-      POWERTOOLS_METRICS_NAMESPACE = "task-token-callback"
+      POWERTOOLS_METRICS_NAMESPACE = "task-token-callback-a1b2c3"
       POWERTOOLS_SERVICE_NAME      = "task-token-callback-a1b2c3"
       IDEMPOTENCY_TABLE_NAME       = "task-token-callback-a1b2c3-idempotency"
     })
@@ -390,7 +434,7 @@ run "without_monitoring_there_are_no_alarms_no_dashboard_and_no_metric_filter" {
     condition = jsonencode([
       length(aws_cloudwatch_metric_alarm.this),
       length(aws_cloudwatch_dashboard.this),
-      length(aws_cloudwatch_log_metric_filter.callback_timed_out),
+      length(aws_cloudwatch_log_metric_filter.this),
       output.alarm_names,
       output.dashboard_url,
     ]) == jsonencode([0, 0, 0, {}, null])
@@ -421,6 +465,7 @@ run "the_alarms_watch_the_metrics_the_worker_and_aws_emit" {
 
   variables {
     alarm_worker_errors     = 2
+    alarm_worker_throttles  = 4
     alarm_records_retried   = 7
     alarm_failed_executions = 1
     alarm_task_age_share    = 0.25
@@ -433,11 +478,12 @@ run "the_alarms_watch_the_metrics_the_worker_and_aws_emit" {
       }) == jsonencode({
       callback-timed-out = ["task-token-callback-a1b2c3", "CallbackTimedOut", {}, "Sum", 1]
       dead-letter-queue  = ["AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName = "task-token-callback-a1b2c3-dlq" }, "Maximum", 0]
-      records-retried    = ["task-token-callback", "RecordRetried", { service = "task-token-callback-a1b2c3" }, "Sum", 7]
+      records-retried    = ["task-token-callback-a1b2c3", "RecordRetried", { service = "task-token-callback-a1b2c3" }, "Sum", 7]
+      tasks-not-sent     = ["task-token-callback-a1b2c3", "TaskNotSent", {}, "Sum", 1]
       tasks-waiting      = ["AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName = "task-token-callback-a1b2c3-tasks" }, "Maximum", 150]
       worker-errors      = ["AWS/Lambda", "Errors", { FunctionName = "task-token-callback-a1b2c3-worker" }, "Sum", 2]
-      worker-failed      = ["task-token-callback", "WorkerFailed", { service = "task-token-callback-a1b2c3" }, "Sum", 1]
-      worker-throttled   = ["AWS/Lambda", "Throttles", { FunctionName = "task-token-callback-a1b2c3-worker" }, "Sum", 2]
+      worker-failed      = ["task-token-callback-a1b2c3", "WorkerFailed", { service = "task-token-callback-a1b2c3" }, "Sum", 1]
+      worker-throttled   = ["AWS/Lambda", "Throttles", { FunctionName = "task-token-callback-a1b2c3-worker" }, "Sum", 4]
     })
     error_message = "Each alarm must watch its metric, with the dimensions it is emitted with, at its threshold."
   }
@@ -451,12 +497,15 @@ run "the_alarms_watch_the_metrics_the_worker_and_aws_emit" {
   }
 
   assert {
-    condition = jsonencode([
-      aws_cloudwatch_log_metric_filter.callback_timed_out[0].log_group_name,
-      aws_cloudwatch_log_metric_filter.callback_timed_out[0].metric_transformation[0].namespace,
-      aws_cloudwatch_log_metric_filter.callback_timed_out[0].metric_transformation[0].name,
-    ]) == jsonencode(["/aws/vendedlogs/states/task-token-callback-a1b2c3", "task-token-callback-a1b2c3", "CallbackTimedOut"])
-    error_message = "The CallbackTimedOut metric must be counted from the state machine's log, where its alarm looks for it."
+    condition = jsonencode({
+      for metric, filter in aws_cloudwatch_log_metric_filter.this : metric => [
+        filter.log_group_name, filter.pattern, filter.metric_transformation[0].namespace, filter.metric_transformation[0].name,
+      ]
+      }) == jsonencode({
+      CallbackTimedOut = ["/aws/vendedlogs/states/task-token-callback-a1b2c3", "{ $.type = \"ExecutionFailed\" && $.details.error = \"CallbackTimedOut\" }", "task-token-callback-a1b2c3", "CallbackTimedOut"]
+      TaskNotSent      = ["/aws/vendedlogs/states/task-token-callback-a1b2c3", "{ $.type = \"ExecutionFailed\" && ($.details.error = \"States.*\" || $.details.error = \"SQS.*\") }", "task-token-callback-a1b2c3", "TaskNotSent"]
+    })
+    error_message = "Each count of the state machine's log must come from its ExecutionFailed events, into the deployment's namespace, where its alarm looks."
   }
 }
 

@@ -145,6 +145,27 @@ run "refuses_a_maximum_concurrency_of_one" {
   expect_failures = [var.maximum_concurrency]
 }
 
+run "refuses_provisioned_pollers_below_two" {
+  command = plan
+
+  variables {
+    provisioned_pollers = { minimum = 1, maximum = 10 }
+  }
+
+  expect_failures = [var.provisioned_pollers]
+}
+
+run "refuses_provisioned_pollers_with_a_concurrency_cap" {
+  command = plan
+
+  variables {
+    provisioned_pollers = { minimum = 2, maximum = 10 }
+    maximum_concurrency = 50
+  }
+
+  expect_failures = [var.provisioned_pollers]
+}
+
 run "refuses_a_log_level_powertools_does_not_know" {
   command = plan
 
@@ -213,6 +234,16 @@ run "refuses_a_fractional_alarm_worker_errors" {
   }
 
   expect_failures = [var.alarm_worker_errors]
+}
+
+run "refuses_a_negative_alarm_worker_throttles" {
+  command = plan
+
+  variables {
+    alarm_worker_throttles = -1
+  }
+
+  expect_failures = [var.alarm_worker_throttles]
 }
 
 run "refuses_a_negative_alarm_failed_executions" {
@@ -298,12 +329,31 @@ run "a_heartbeat_shorter_than_the_visibility_timeout_warns" {
   expect_failures = [check.failing_work_ends_as_worker_failed]
 }
 
-run "a_log_level_that_blinds_the_timeout_alarm_warns" {
+run "a_state_machine_log_off_warns_that_its_alarms_go_blind" {
   command = plan
 
   variables {
     state_machine_log_level = "OFF"
   }
 
-  expect_failures = [check.the_timeout_alarm_can_see_timeouts]
+  expect_failures = [check.the_state_machine_log_feeds_its_alarms]
+}
+
+run "a_fatal_log_level_still_feeds_the_alarms" {
+  command = plan
+
+  # ExecutionFailed, which the alarms' metric filters count, is logged at FATAL too.
+  variables {
+    state_machine_log_level = "FATAL"
+  }
+}
+
+run "refuses_tz_in_the_worker_environment" {
+  command = plan
+
+  variables {
+    worker_environment = { TZ = "Europe/Paris" }
+  }
+
+  expect_failures = [var.worker_environment]
 }

@@ -1,10 +1,13 @@
 """The alarms and the dashboard watch metrics that are really emitted: the worker's own metrics
 as it prints them (namespace, name and exact dimension set), AWS's metrics as AWS documents them,
-and the CallbackTimedOut count of the state machine's log events. Each alarm has a runbook entry.
+and the counts of the state machine's log events (its ExecutionFailed events, as CloudWatch Logs
+receives them at each log level). Each alarm has a runbook entry.
 """
 
 from __future__ import annotations
 
+import datetime
+import fnmatch
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -75,14 +78,14 @@ def worker_output(pattern: Pattern, capsys: pytest.CaptureFixture[str]) -> str:
 def test_each_alarm_on_the_workers_metrics_watches_a_metric_with_the_dimensions_it_emits(
     pattern: Pattern, worker_output: str
 ) -> None:
-    # GIVEN what the worker printed for every outcome (in the emulator, namespace and service are
-    # var.name; main.tf gives the same namespace and the deployment's name as the service)
+    # GIVEN what the worker printed for every outcome (the namespace and the service are the
+    # deployment's name: var.name in the emulator, with main.tf's random suffix on AWS)
     emitted = metrics_emitted(worker_output)
     names = {metric for _, metric, _ in emitted}
     assert names >= {"TaskSucceeded", "TaskFailed", "WorkerFailed", "RecordRetried"}
     worker_metrics = main_tf_locals()["worker_metrics"]
     assert worker_metrics == {
-        "namespace": "${var.name}",
+        "namespace": "${local.name}",  # the deployment's one namespace, its log metrics' too
         "dimensions": "${tomap({service = local.name})}",
     }
 
@@ -107,32 +110,183 @@ def test_each_alarm_on_an_aws_metric_uses_its_documented_dimensions() -> None:
             assert dimensions == AWS_METRICS[namespace][alarm["metric"]], name
 
 
-def test_the_timeout_alarm_counts_the_log_events_of_the_state_machines_timeout_state(
-    aws: Aws,
-) -> None:
-    # GIVEN an execution that times out: its history (which the state machine's log mirrors, one
-    # log event per history event) enters the Fail state the timeout routes to
+# The event types Step Functions writes to CloudWatch Logs at each level ("Log levels" in the
+# Step Functions guide, https://docs.aws.amazon.com/step-functions/latest/dg/cloudwatch-log-level.html):
+# every type at ALL; these at ERROR and FATAL.
+FATAL = {"ExecutionAborted", "ExecutionFailed", "ExecutionTimedOut"}
+ERROR = FATAL | {
+    "FailStateEntered", "LambdaFunctionFailed", "LambdaFunctionScheduleFailed",
+    "LambdaFunctionStartFailed", "LambdaFunctionTimedOut", "MapIterationAborted",
+    "MapIterationFailed", "MapStateAborted", "MapStateFailed", "ParallelStateAborted",
+    "ParallelStateFailed", "TaskFailed", "TaskStartFailed", "TaskStateAborted", "TaskSubmitFailed",
+    "TaskTimedOut", "WaitStateAborted",
+}  # fmt: skip
+EXECUTION_DATA = {"input", "output", "parameters", "cause", "inputDetails", "outputDetails"}
+
+
+def log_events(
+    history: list[dict[str, Any]], execution_arn: str, level: str
+) -> list[dict[str, Any]]:
+    """An execution's history as Step Functions writes it to CloudWatch Logs at `level`, without
+    execution data (the pattern's default): `type`, `details` (the event's details, the error
+    kept), `execution_arn`, `event_timestamp`, `previous_event_id`, `redrive_count`."""
+    logged = {"ALL": None, "ERROR": ERROR, "FATAL": FATAL}[level]
+    events = []
+    for event in history:
+        if logged is not None and event["type"] not in logged:
+            continue
+        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        events.append(
+            {
+                "id": str(event["id"]),
+                "type": event["type"],
+                "details": {k: v for k, v in details.items() if k not in EXECUTION_DATA},
+                "previous_event_id": str(event.get("previousEventId", 0)),
+                "event_timestamp": str(int(event["timestamp"].timestamp() * 1000)),
+                "execution_arn": execution_arn,
+                "redrive_count": "0",
+            }
+        )
+    return events
+
+
+def matches(pattern: str, event: dict[str, Any]) -> bool:
+    """Whether a CloudWatch Logs JSON filter pattern matches a log event: the syntax main.tf's
+    filters use (`$.a.b = "text"` with `*` wildcards, `&&`, `||`, parentheses), nothing more."""
+    tokens = re.findall(r'\$(?:\.\w+)+|"[^"]*"|&&|\|\||[(){}=]', pattern)
+    assert "".join(tokens) == re.sub(r"\s", "", pattern), f"unsupported syntax: {pattern}"
+    position = 0
+
+    def take(expected: str | None = None) -> str:
+        nonlocal position
+        token = tokens[position]
+        assert expected is None or token == expected, f"{expected} expected at {token}: {pattern}"
+        position += 1
+        return token
+
+    def selected(path: str) -> Any:
+        value: Any = event
+        for key in path.split(".")[1:]:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    def comparison() -> bool:
+        if tokens[position] == "(":
+            take("(")
+            found = either()
+            take(")")
+            return found
+        value = selected(take())
+        take("=")
+        wanted = take()[1:-1]
+        return isinstance(value, str) and fnmatch.fnmatchcase(value, wanted)
+
+    def both() -> bool:
+        found = comparison()
+        while position < len(tokens) and tokens[position] == "&&":
+            take("&&")
+            found = comparison() and found
+        return found
+
+    def either() -> bool:
+        found = both()
+        while position < len(tokens) and tokens[position] == "||":
+            take("||")
+            found = both() or found
+        return found
+
+    take("{")
+    found = either()
+    take("}")
+    return found
+
+
+def counted(events: list[dict[str, Any]]) -> dict[str, int]:
+    """What each of main.tf's metric filters counts in these log events."""
+    filters = main_tf_locals()["execution_failures"]
+    return {metric: sum(matches(p, event) for event in events) for metric, p in filters.items()}
+
+
+@pytest.fixture
+def timed_out(aws: Aws) -> tuple[str, list[dict[str, Any]]]:
+    """An execution that waited for its callback in vain, and its history."""
     pattern = aws.deploy(task_timeout_seconds=1)
     execution = pattern.start(succeeds("too-late"))
     assert pattern.wait(execution)["error"] == "CallbackTimedOut"
-    history = pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
-    (fail,) = [event for event in history if event["type"] == "FailStateEntered"]
-    state = fail["stateEnteredEventDetails"]["name"]
+    return execution, pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
 
-    # THEN the metric filter matches that event type and state, and the alarm watches its metric
-    metric_filter = resource("aws_cloudwatch_log_metric_filter", "callback_timed_out")
-    assert metric_filter["pattern"] == (
-        f'{{ $.type = "FailStateEntered" && $.details.name = "{state}" }}'
-    )
+
+@pytest.mark.parametrize("level", ["ALL", "ERROR", "FATAL"])
+def test_a_timed_out_execution_counts_once_as_callback_timed_out_at_every_log_level(
+    timed_out: tuple[str, list[dict[str, Any]]], level: str
+) -> None:
+    execution, history = timed_out
+
+    events = log_events(history, execution, level)
+
+    assert counted(events) == {"CallbackTimedOut": 1, "TaskNotSent": 0}
+
+
+@pytest.mark.parametrize("level", ["ALL", "ERROR", "FATAL"])
+@pytest.mark.parametrize("error", ["States.DataLimitExceeded", "SQS.AmazonSQSException"])
+def test_an_execution_failed_before_its_task_was_sent_counts_as_task_not_sent(
+    level: str, error: str
+) -> None:
+    # GIVEN an execution whose Task state failed to send its message (its input, with the token,
+    # over 256 KiB; or SQS refusing it): the history AWS records for it
+    execution = "arn:aws:states:eu-west-1:123456789012:execution:cb-a1b2c3:too-big"
+    history = [
+        {"id": 1, "type": "ExecutionStarted", "executionStartedEventDetails": {"input": "{}"}},
+        {"id": 2, "type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "Wait"}},
+        {"id": 3, "type": "TaskFailed", "taskFailedEventDetails": {"error": error, "cause": "c"}},
+        {"id": 4, "type": "ExecutionFailed", "executionFailedEventDetails": {"error": error}},
+    ]
+    for event in history:
+        event["timestamp"] = datetime.datetime.now(datetime.UTC)
+
+    # THEN it counts once as TaskNotSent, at every level
+    assert counted(log_events(history, execution, level)) == {
+        "CallbackTimedOut": 0,
+        "TaskNotSent": 1,
+    }
+
+
+def test_the_other_endings_count_as_neither(pattern: Pattern) -> None:
+    # GIVEN executions that succeed, that the work rejects, and that the worker fails on the last
+    # receive of a work that keeps crashing
+    inputs = {"succeeded": succeeds("ok"), "rejected": rejects(), "worker-failed": crashes()}
+    executions = {name: pattern.start(task_input) for name, task_input in inputs.items()}
+    last = pattern.deployment.settings.max_receive_count
+    pattern.invoke([with_receive_count(message, last) for message in pattern.receive(3)])
+    endings = {name: pattern.wait(arn) for name, arn in executions.items()}
+    assert [(e["status"], e.get("error")) for e in endings.values()] == [
+        ("SUCCEEDED", None),
+        ("FAILED", "Rejected"),
+        ("FAILED", "WorkerFailed"),
+    ]
+
+    # THEN neither filter counts any of them, whatever they logged
+    for execution in executions.values():
+        history = pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
+        assert counted(log_events(history, execution, "ALL")) == {
+            "CallbackTimedOut": 0,
+            "TaskNotSent": 0,
+        }
+
+
+def test_each_log_alarm_watches_what_its_metric_filter_counts() -> None:
+    metric_filter = resource("aws_cloudwatch_log_metric_filter", "this")
+    assert metric_filter["for_each"] == "${var.monitoring ? local.execution_failures : {}}"
     assert metric_filter["log_group_name"] == "${aws_cloudwatch_log_group.state_machine.name}"
     (transformation,) = metric_filter["metric_transformation"]
-    alarm = alarms()["callback-timed-out"]
-    assert (alarm["namespace"], alarm["metric"]) == (
-        transformation["namespace"],
-        transformation["name"],
-    )
-    assert alarm["dimensions"] == "${tomap({})}"  # a metric filter's metric here has none
-    assert "dimensions" not in transformation
+    assert (transformation["namespace"], transformation["name"]) == ("${local.name}", "${each.key}")
+    watching = {
+        alarm["metric"]: alarm
+        for alarm in alarms().values()
+        if alarm["namespace"] == "${local.name}"
+    }
+    for metric in main_tf_locals()["execution_failures"]:
+        assert watching[metric]["dimensions"] == "${tomap({})}"  # a filter's metric has none here
 
 
 def test_the_alarms_notify_the_alarm_actions_and_one_switch_turns_monitoring_off() -> None:
@@ -143,11 +297,10 @@ def test_the_alarms_notify_the_alarm_actions_and_one_switch_turns_monitoring_off
     )
     assert alarm["alarm_actions"] == alarm["ok_actions"] == "${var.alarm_actions}"
     assert alarm["treat_missing_data"] == "notBreaching"
-    for kind, name in (
-        ("aws_cloudwatch_dashboard", "this"),
-        ("aws_cloudwatch_log_metric_filter", "callback_timed_out"),
-    ):
-        assert resource(kind, name)["count"] == "${var.monitoring ? 1 : 0}"
+    assert resource("aws_cloudwatch_dashboard", "this")["count"] == "${var.monitoring ? 1 : 0}"
+    assert resource("aws_cloudwatch_log_metric_filter", "this")["for_each"].startswith(
+        "${var.monitoring ?"
+    )
 
 
 def test_the_dashboard_shows_every_alarms_metric_and_the_rest_of_the_flow() -> None:

@@ -183,14 +183,23 @@ def test_the_event_source_mapping_reports_batch_item_failures() -> None:
     assert mapping["event_source_arn"] == "${aws_sqs_queue.this.arn}"
     assert mapping["batch_size"] == "${var.batch_size}"
     assert mapping["maximum_batching_window_in_seconds"] == "${var.batching_window_seconds}"
-    assert mapping["scaling_config"][0]["maximum_concurrency"] == "${var.maximum_concurrency}"
+    # Lambda scales an SQS event source by one or the other: a cap, or provisioned pollers.
+    (scaling,) = mapping["dynamic"][0].values()
+    (pollers,) = mapping["dynamic"][1].values()
+    assert (
+        scaling["for_each"]
+        == "${var.provisioned_pollers == null ? [local.maximum_concurrency] : []}"
+    )
+    assert (
+        pollers["for_each"] == "${var.provisioned_pollers == null ? [] : [var.provisioned_pollers]}"
+    )
 
 
 def test_the_worker_runs_the_handler_in_src_on_python_3_12() -> None:
     function = resource("aws_lambda_function", "worker")
     assert function["runtime"] == "python3.12"
     assert function["architectures"] == ["${var.architecture}"]
-    assert function["tracing_config"][0]["mode"] == "Active"
+    assert function["tracing_config"][0]["mode"] == '${var.tracing ? "Active" : "PassThrough"}'
     # Lambda filters no line (Text format, no levels): metric lines carry no "level" field.
     assert function["logging_config"][0]["log_format"] == "Text"
     assert set(function["logging_config"][0]) == {"log_format", "log_group"}
@@ -202,7 +211,8 @@ def test_the_worker_runs_the_handler_in_src_on_python_3_12() -> None:
     # refuses them in var.worker_environment).
     assert environment == (
         "${merge(var.worker_environment, local.worker_environment, "
-        "{POWERTOOLS_SERVICE_NAME = local.name}, var.idempotency ? "
+        "{POWERTOOLS_SERVICE_NAME = local.name, POWERTOOLS_METRICS_NAMESPACE = local.name}, "
+        "var.idempotency ? "
         "{IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name} : {})}"
     )
     # The names the worker_environment validation keeps for the pattern are all it sets.
@@ -236,7 +246,11 @@ def test_the_worker_role_can_do_exactly_its_job() -> None:
             {"logs:CreateLogStream", "logs:PutLogEvents"},
             {"${aws_cloudwatch_log_group.worker.arn}:*"},
         ),
-        "ActiveTracing": ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, {"*"}),
+        # Only when var.tracing is on: X-Ray's write actions, which take no narrower resource.
+        "ActiveTracing": (
+            {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
+            {'${var.tracing ? ["*"] : []}'},
+        ),
         # Only when var.idempotency is on: items of its own table, no scan, query or table API.
         "RecordTaskAttempts": (
             {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
@@ -279,19 +293,20 @@ def test_the_state_machine_role_can_do_exactly_its_job() -> None:
                 "xray:GetSamplingRules",
                 "xray:GetSamplingTargets",
             },
-            {"*"},
+            {'${var.tracing ? ["*"] : []}'},
         ),
     }
 
 
-def test_the_state_machine_is_standard_traced_and_logs_no_execution_data_by_default() -> None:
+def test_the_state_machine_is_standard_and_logs_no_execution_data_by_default() -> None:
     machine = resource("aws_sfn_state_machine", "this")
     assert machine["type"] == "STANDARD"
-    assert machine["tracing_configuration"][0]["enabled"] is True
+    assert machine["tracing_configuration"][0]["enabled"] == "${var.tracing}"
     logging = machine["logging_configuration"][0]
     assert logging["include_execution_data"] == "${var.include_execution_data}"
     assert logging["log_destination"] == "${aws_cloudwatch_log_group.state_machine.arn}:*"
     assert evaluate().variables["include_execution_data"] is False
+    assert evaluate().variables["tracing"] is False
 
 
 @pytest.mark.parametrize(
@@ -389,7 +404,12 @@ def test_only_this_state_machine_may_assume_its_role() -> None:
     conditions = {c["variable"]: (c["test"], c["values"]) for c in statement["condition"]}
     assert conditions == {
         "aws:SourceAccount": ("StringEquals", ["${data.aws_caller_identity.current.account_id}"]),
-        "aws:SourceArn": ("ArnLike", ["${local.state_machine_arn}"]),
+        # The Step Functions guide's confused-deputy form, narrowed to this state machine and
+        # its versions and aliases.
+        "aws:SourceArn": (
+            "ArnLike",
+            ["${local.state_machine_arn}", "${local.state_machine_arn}:*"],
+        ),
     }
     # Built from the name the state machine gets (a reference would be a dependency cycle).
     main_locals = {k: v for block in load_hcl("main.tf")["locals"] for k, v in block.items()}

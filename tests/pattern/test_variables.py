@@ -40,6 +40,16 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
     "batch_size": (10000, [(0, "from 1 to 10000"), (10001, "10000"), (1.5, "an integer")]),
     "batching_window_seconds": (300, [(-1, "from 0 to 300"), (301, "300"), (0.5, "an integer")]),
     "maximum_concurrency": (1000, [(1, "from 2 to 1000"), (1001, "1000"), (2.5, "an integer")]),
+    "provisioned_pollers": (
+        {"minimum": 2, "maximum": 2000},
+        [
+            ({"minimum": 1, "maximum": 10}, "minimum = an integer from 2 to 200"),
+            ({"minimum": 201, "maximum": 300}, "from 2 to 200"),
+            ({"minimum": 10, "maximum": 5}, "from minimum to 2000"),
+            ({"minimum": 2, "maximum": 2001}, "2000"),
+            ({"minimum": 2.5, "maximum": 10}, "an integer"),
+        ],
+    ),
     "log_level": ("WARN", [("WARNING", "DEBUG, INFO, WARN or ERROR"), ("debug", "DEBUG")]),
     "log_retention_days": (30, [(0, "CloudWatch Logs accepts"), (31, "CloudWatch Logs accepts")]),
     "state_machine_log_level": ("ERROR", [("DEBUG", "ALL, ERROR, FATAL or OFF")]),
@@ -53,6 +63,7 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
     "alarm_task_age_share": (0.9, [(0, "above 0 and below 1"), (1, "above 0 and below 1")]),
     "alarm_records_retried": (0, [(-1, "at least 0"), (2.5, "an integer")]),
     "alarm_worker_errors": (3, [(-1, "at least 0"), (0.5, "an integer")]),
+    "alarm_worker_throttles": (5, [(-1, "at least 0"), (0.5, "an integer")]),
     "alarm_failed_executions": (1, [(-1, "at least 0"), (1.5, "an integer")]),
     "worker_policy_json": (
         '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", '
@@ -65,6 +76,7 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
             ({"MAX_RECEIVE_COUNT": "9"}, "may not set"),
             ({"POWERTOOLS_LOGGER_LOG_EVENT": "true"}, "POWERTOOLS_"),
             ({"AWS_REGION": "eu-west-1"}, "AWS_REGION"),
+            ({"TZ": "Europe/Paris"}, "TZ"),
             ({"_HANDLER": "x.y"}, "_HANDLER"),
             ({"1ST": "x"}, "starting with a letter"),
             ({"MY-SETTING": "x"}, "letters, digits and underscores"),
@@ -170,12 +182,24 @@ def test_values_that_let_a_failing_task_time_out_instead_warn_at_plan(
     assert phrase in warning
 
 
-@pytest.mark.parametrize("level", ["FATAL", "OFF"])
-def test_a_state_machine_log_level_that_blinds_the_timeout_alarm_warns_at_plan(level: str) -> None:
-    (warning,) = evaluate({"state_machine_log_level": level}).warnings
-    assert f"with state_machine_log_level = {level} that alarm never goes off" in warning
+def test_a_state_machine_log_off_warns_at_plan_that_the_log_alarms_go_blind() -> None:
+    (warning,) = evaluate({"state_machine_log_level": "OFF"}).warnings
+    assert "with state_machine_log_level = OFF they never go off" in warning
 
-    assert evaluate({"state_machine_log_level": level, "monitoring": False}).warnings == []
+    # ExecutionFailed, which they count, is logged at every other level, FATAL included
+    assert evaluate({"state_machine_log_level": "FATAL"}).warnings == []
+    assert evaluate({"state_machine_log_level": "OFF", "monitoring": False}).warnings == []
+
+
+def test_provisioned_pollers_and_maximum_concurrency_are_one_or_the_other() -> None:
+    provisioned = {"provisioned_pollers": {"minimum": 2, "maximum": 20}}
+
+    with pytest.raises(TerraformError, match="cannot both be set"):
+        evaluate({**provisioned, "maximum_concurrency": 50})
+
+    assert evaluate(provisioned).derived["maximum_concurrency"] is None
+    assert evaluate().derived["maximum_concurrency"] == 10  # the cap when neither is set
+    assert evaluate({"maximum_concurrency": 50}).derived["maximum_concurrency"] == 50
 
 
 def test_the_tasks_waiting_alarm_goes_off_at_a_share_of_the_task_timeout() -> None:
