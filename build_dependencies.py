@@ -8,6 +8,13 @@ python/ of a zip with fixed timestamps and order: the same requirements give the
 the layer changes only when they do. The zip is kept in build_dir under their hash, so later plans
 do not run pip again.
 
+A requirements file with hashes (`--hash=sha256:...` on each line, as `pip-compile
+--generate-hashes` or `uv pip compile --generate-hashes` writes a lock file) puts pip in its
+hash-checking mode (`--require-hashes`, on by itself when any line has a hash): every package, the
+dependencies of dependencies too, must be listed, pinned and match one of its hashes, or the plan
+fails. Without hashes pip resolves what the pinned packages depend on from the index, at plan time,
+with the plan's credentials in the environment: pin with hashes.
+
 Run by hand: echo '{"requirements": "...", "architecture": "arm64", "build_dir": "build"}' |
 python3 build_dependencies.py
 """

@@ -65,14 +65,28 @@ resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
   })
 }
 
-data "aws_iam_policy_document" "tls_only" {
-  for_each = { tasks = aws_sqs_queue.this.arn, dlq = aws_sqs_queue.dlq.arn }
+# Who may put messages on each queue and take them off: the state machine sends tasks, the worker
+# consumes them, the roles in var.queue_operator_role_arns may do both (a DLQ redrive, reading the
+# DLQ); every other IAM principal of any account is denied, whatever its own policies grant. Only
+# the message actions are denied, never the queue's configuration: an admin can always change this
+# policy. AWS services acting as themselves (SQS moving a message to the DLQ) are left alone, as
+# AWS's data perimeter policies leave them (aws:PrincipalIsAWSService). Queue tokens are bearer
+# credentials: who may receive them may complete the tasks.
+locals {
+  queue_access = {
+    tasks = { arn = aws_sqs_queue.this.arn, senders = [aws_iam_role.state_machine.arn], receivers = [aws_iam_role.worker.arn] }
+    dlq   = { arn = aws_sqs_queue.dlq.arn, senders = [], receivers = [] }
+  }
+}
+
+data "aws_iam_policy_document" "queue" {
+  for_each = local.queue_access
 
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["sqs:*"]
-    resources = [each.value]
+    resources = [each.value.arn]
 
     principals {
       type        = "*"
@@ -85,13 +99,46 @@ data "aws_iam_policy_document" "tls_only" {
       values   = ["false"]
     }
   }
+
+  dynamic "statement" {
+    for_each = {
+      DenyOtherSenders   = { actions = ["sqs:SendMessage"], allowed = concat(each.value.senders, var.queue_operator_role_arns) }
+      DenyOtherReceivers = { actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"], allowed = concat(each.value.receivers, var.queue_operator_role_arns) }
+    }
+    content {
+      sid       = statement.key
+      effect    = "Deny"
+      actions   = statement.value.actions
+      resources = [each.value.arn]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      dynamic "condition" {
+        for_each = length(statement.value.allowed) > 0 ? [statement.value.allowed] : []
+        content {
+          test     = "ArnNotEquals"
+          variable = "aws:PrincipalArn"
+          values   = condition.value
+        }
+      }
+
+      condition {
+        test     = "BoolIfExists"
+        variable = "aws:PrincipalIsAWSService"
+        values   = ["false"]
+      }
+    }
+  }
 }
 
-resource "aws_sqs_queue_policy" "tls_only" {
+resource "aws_sqs_queue_policy" "this" {
   for_each = { tasks = aws_sqs_queue.this.id, dlq = aws_sqs_queue.dlq.id }
 
   queue_url = each.value
-  policy    = data.aws_iam_policy_document.tls_only[each.key].json
+  policy    = data.aws_iam_policy_document.queue[each.key].json
 }
 
 ################################################################################
@@ -131,8 +178,18 @@ resource "aws_lambda_layer_version" "work_dependencies" {
   compatible_architectures = [var.architecture]
 }
 
+# A public parameter that Powertools' release job writes: the layer it names is checked to be
+# Powertools' own (the account Powertools publishes from, the layer for this runtime and
+# architecture, in this Region) before the worker runs it with the worker's role.
 data "aws_ssm_parameter" "powertools_layer" {
   name = "/aws/service/powertools/python/${var.architecture}/python3.12/${var.powertools_version}"
+
+  lifecycle {
+    postcondition {
+      condition     = can(regex("^arn:aws:lambda:${data.aws_region.current.region}:${local.powertools_publisher}:layer:AWSLambdaPowertoolsPythonV3-python312-${var.architecture}:[0-9]+$", self.insecure_value))
+      error_message = "${self.name} names ${self.insecure_value}, not a layer of Powertools' own: arn:aws:lambda:${data.aws_region.current.region}:${local.powertools_publisher}:layer:AWSLambdaPowertoolsPythonV3-python312-${var.architecture}:<version>. The worker would run it with its role: find out who changed the parameter before you deploy."
+    }
+  }
 }
 
 resource "aws_cloudwatch_log_group" "worker" {
@@ -165,7 +222,11 @@ resource "aws_lambda_function" "worker" {
     variables = merge(
       var.worker_environment,
       local.worker_environment,
-      { POWERTOOLS_SERVICE_NAME = local.name, POWERTOOLS_METRICS_NAMESPACE = local.name },
+      {
+        POWERTOOLS_SERVICE_NAME      = local.name
+        POWERTOOLS_METRICS_NAMESPACE = local.name
+        STATE_MACHINE_ROLE_ID        = aws_iam_role.state_machine.unique_id # SQS's SenderId of its tasks
+      },
       var.idempotency ? { IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name } : {},
     )
   }
@@ -626,7 +687,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         {
           title = "Outcomes of the worker's records"
           metrics = [
-            for outcome in ["TaskSucceeded", "TaskFailed", "TokenNoLongerLive", "TaskInProgress", "RecordRetried", "MessageMalformed"] :
+            for outcome in ["TaskSucceeded", "TaskFailed", "TokenNoLongerLive", "TaskInProgress", "RecordDeferred", "RecordRetried", "MessageRefused", "MessageMalformed"] :
             [local.name, outcome, "service", local.name]
           ]
           stat = "Sum"

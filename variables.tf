@@ -238,16 +238,37 @@ variable "worker_policy_json" {
 }
 
 variable "worker_environment" {
-  description = "Extra environment variables for the worker, for the work's own settings (names of letters, digits and underscores, starting with a letter). The pattern's own variables and Powertools' (POWERTOOLS_*) are set by the pattern, and Lambda reserves AWS_REGION and the like: none of those may be given."
+  description = "Extra environment variables for the worker, for the work's own settings: names of letters, digits and underscores, starting with a letter. The pattern's own names are refused, and so are (in any case) AWS_*, POWERTOOLS_*, PYTHON*, LD_*, LAMBDA_* and the proxy, CA bundle, PATH, LANG and TZ variables: they would send the worker's AWS calls, task tokens included, elsewhere, run other code at start, or are Lambda's to set."
   type        = map(string)
   default     = {}
 
   validation {
+    condition     = alltrue([for name in keys(var.worker_environment) : can(regex("^[A-Za-z][A-Za-z0-9_]*$", name))])
+    error_message = "worker_environment's names must be letters, digits and underscores, starting with a letter, unlike ${join(", ", sort([for name in keys(var.worker_environment) : name if !can(regex("^[A-Za-z][A-Za-z0-9_]*$", name))]))}."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.worker_environment), local.worker_environment_names)) == 0
+    error_message = "worker_environment may not set the pattern's own ${join(", ", sort(setintersection(keys(var.worker_environment), local.worker_environment_names)))}: the pattern sets them from its variables (${join(", ", sort(local.worker_environment_names))})."
+  }
+
+  validation {
     condition = alltrue([
       for name in keys(var.worker_environment) :
-      can(regex("^[A-Za-z][A-Za-z0-9_]*$", name)) && !startswith(name, "POWERTOOLS_") && !contains(local.worker_environment_names, name) && !contains(local.lambda_reserved_environment, name)
+      !anytrue([for prefix in local.worker_environment_refused.prefixes : startswith(upper(name), prefix)]) && !contains(local.worker_environment_refused.names, upper(name))
     ])
-    error_message = "worker_environment may not set ${join(", ", sort(concat(local.worker_environment_names, local.lambda_reserved_environment)))} nor any POWERTOOLS_ name (the pattern sets Powertools itself: POWERTOOLS_LOGGER_LOG_EVENT would log task tokens), and names must be letters, digits and underscores, starting with a letter."
+    error_message = "worker_environment may not set ${join(", ", sort([for name in keys(var.worker_environment) : name if anytrue([for prefix in local.worker_environment_refused.prefixes : startswith(upper(name), prefix)]) || contains(local.worker_environment_refused.names, upper(name))]))}: ${local.worker_environment_refused.why}"
+  }
+}
+
+variable "queue_operator_role_arns" {
+  description = "ARNs of IAM roles that, beside the pattern's own, may send messages to and receive them from the task queue and the dead-letter queue: an operator's role that reads the DLQ or redrives it (the runbook's commands). The queues deny it to every other principal. At most 20; empty by default."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.queue_operator_role_arns) <= 20 && alltrue([for arn in var.queue_operator_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", arn))])
+    error_message = "queue_operator_role_arns must be at most 20 IAM role ARNs (arn:aws:iam::<account>:role/<name>)."
   }
 }
 
@@ -357,16 +378,18 @@ locals {
     TASK_TIMEOUT_SECONDS = tostring(var.task_timeout_seconds)
     POWERTOOLS_LOG_LEVEL = var.log_level
   }
-  worker_environment_names = concat(keys(local.worker_environment), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "IDEMPOTENCY_TABLE_NAME"])
+  worker_environment_names = concat(keys(local.worker_environment), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "STATE_MACHINE_ROLE_ID", "IDEMPOTENCY_TABLE_NAME"])
 
-  # Names Lambda sets itself and refuses in a function's configuration.
-  lambda_reserved_environment = [
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
-  ]
+  # What var.worker_environment may not set, in any case: Lambda's reserved names (AWS_*, LAMBDA_*,
+  # TZ) and those that would redirect the worker's calls or change the code it runs.
+  worker_environment_refused = {
+    prefixes = ["AWS_", "POWERTOOLS_", "PYTHON", "LD_", "LAMBDA_"]
+    names = [
+      "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
+      "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PATH", "LANG", "TZ",
+    ]
+    why = "AWS_* and LAMBDA_* are Lambda's or redirect the worker's AWS calls, task tokens and all (AWS_ENDPOINT_URL*), or run other code at start (AWS_LAMBDA_EXEC_WRAPPER); POWERTOOLS_* could log task tokens (POWERTOOLS_LOGGER_LOG_EVENT); PYTHON* and LD_* change the code Python loads; proxies and CA bundles can read every callback; PATH, LANG and TZ are Lambda's to set."
+  }
 
   # The work's examples (src/worker/work_examples.json), each input quoted for a POSIX shell, for
   # the start commands in outputs.tf.
@@ -380,6 +403,10 @@ locals {
 
   # The tasks-waiting alarm's threshold, in seconds.
   task_age_alarm_seconds = floor(var.alarm_task_age_share * var.task_timeout_seconds)
+
+  # The AWS account Powertools publishes its Lambda layers from, in the commercial Regions
+  # (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer).
+  powertools_publisher = "017000801446"
 
   # The work's third-party dependencies, if its requirements file names any (a line that is not
   # blank or a comment): terraform apply then builds a layer of them (main.tf).
@@ -398,6 +425,14 @@ check "failing_work_ends_as_worker_failed" {
   assert {
     condition     = var.heartbeat_seconds == null || try(var.heartbeat_seconds > local.visibility_timeout_seconds, true)
     error_message = "A task whose work fails once will end as CallbackTimedOut (States.HeartbeatTimeout), not be retried: no heartbeat comes while its message waits out the ${local.visibility_timeout_seconds} s visibility timeout, longer than heartbeat_seconds = ${coalesce(var.heartbeat_seconds, 0)}. Raise heartbeat_seconds above the visibility timeout, or accept that a failed attempt ends the execution."
+  }
+}
+
+# A warning, not a refusal: following Powertools' releases is a choice some teams make on purpose.
+check "the_worker_runs_the_powertools_release_it_was_tested_with" {
+  assert {
+    condition     = var.powertools_version != "latest"
+    error_message = "powertools_version = \"latest\": each apply after a Powertools release gives the worker a layer it was never tested with, chosen by a parameter Powertools' release job rewrites. Pin a release (\"3.37.0\", the one the tests run) and change it when you choose to."
   }
 }
 

@@ -39,6 +39,7 @@ ENV = {
     "IDEMPOTENCY_TABLE_NAME": "bench-idempotency",
     "POWERTOOLS_SERVICE_NAME": "bench",
     "POWERTOOLS_METRICS_NAMESPACE": "bench",
+    "STATE_MACHINE_ROLE_ID": "AROABENCHSTATEMACHINE",
 }
 
 COLD_FLOOR = """
@@ -79,11 +80,14 @@ class Raw:
 ok = lambda request, **_: AWSResponse(request.url, 200, {}, Raw())  # noqa: E731
 client = callback.client()
 client.meta.events.register("before-send", ok)
+execution = "arn:aws:states:us-east-1:123456789012:execution:bench:"
+sender = os.environ["STATE_MACHINE_ROLE_ID"] + ":bench"
+attributes = {"ApproximateReceiveCount": "1", "SenderId": sender}
 records = [
     {"messageId": f"m-{i}", "receiptHandle": f"r-{i}", "md5OfBody": "", "eventSource": "aws:sqs",
-     "body": json.dumps({"taskToken": f"token-{i}" * 40, "executionArn": f"arn:execution:{i}",
+     "body": json.dumps({"taskToken": f"token-{i}" * 40, "executionArn": f"{execution}{i}",
                          "input": task_input}),
-     "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+     "attributes": attributes, "messageAttributes": {},
      "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:tasks", "awsRegion": "us-east-1"}
     for i in range(10)
 ]

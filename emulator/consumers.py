@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emulator import principals
 from emulator.stopping import StopSignal
 from emulator.terraform import ROOT
 from emulator.watch import wait_for
@@ -46,6 +47,7 @@ class TaskQueue:
     queue_url: str
     queue_arn: str
     batch_size: int
+    timeout_seconds: int
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,12 @@ class Consumers:
         self.count = count
         self.log_dir = log_dir
         self.shared_log = log
-        queue = TaskQueue(deployment.queue_url, deployment.queue_arn, deployment.batch_size)
+        queue = TaskQueue(
+            deployment.queue_url,
+            deployment.queue_arn,
+            deployment.batch_size,
+            deployment.timeout_seconds,
+        )
         self.arguments = ["--queue", json.dumps(asdict(queue))]
         self.arguments += ["--duplicate-pct", str(duplicate_pct)]
         self.arguments += ["--work", work] if work else []
@@ -180,7 +187,14 @@ def main(argv: list[str] | None = None) -> int:
     stop = StopSignal()
     sqs = boto3.client("sqs", region_name=REGION)
     queue = TaskQueue(**json.loads(args.queue))
-    duplicates = AtLeastOnce(sqs, queue.queue_url, args.duplicate_pct)
+    # A duplicate is the state machine's message delivered again: it keeps its sender.
+    as_the_state_machine = boto3.client(
+        "sqs",
+        region_name=REGION,
+        aws_access_key_id=principals.STATE_MACHINE_ACCESS_KEY,
+        aws_secret_access_key="testing",
+    )
+    duplicates = AtLeastOnce(as_the_state_machine, queue.queue_url, args.duplicate_pct)
     enabled = (
         mapping_enabled(boto3.client("lambda", region_name=REGION), args.mapping_uuid)
         if args.mapping_uuid

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -52,9 +53,14 @@ class LambdaContext:
         "arn:aws:lambda:us-east-1:123456789012:function:task-token-callback-worker"
     )
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timeout_seconds: float = 30  # the function's timeout: the invocation ends this long after
+    deadline: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deadline", time.monotonic() + self.timeout_seconds)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 @dataclass
@@ -99,6 +105,7 @@ class TaskQueue(Protocol):
     queue_url: str
     queue_arn: str
     batch_size: int
+    timeout_seconds: int  # the worker function's
 
 
 class EventSourceMapping:
@@ -147,7 +154,9 @@ class EventSourceMapping:
         event = sqs_event(messages, self.deployment.queue_arn, self.sqs.meta.region_name)
         handler_error = False
         try:
-            response = self.handler(event, LambdaContext())
+            response = self.handler(
+                event, LambdaContext(timeout_seconds=self.deployment.timeout_seconds)
+            )
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         except Exception:
             LOG.exception("The worker raised: its whole batch comes back")

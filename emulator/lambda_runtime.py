@@ -31,6 +31,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from emulator import principals
 from emulator.terraform import ROOT, evaluate
 
 if TYPE_CHECKING:
@@ -146,6 +147,7 @@ def check(root: Path = ROOT, cache: Path | None = None) -> str | None:
         **table,
         "POWERTOOLS_SERVICE_NAME": name,
         "POWERTOOLS_METRICS_NAMESPACE": name,
+        "STATE_MACHINE_ROLE_ID": principals.STATE_MACHINE_ROLE_ID,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -35,25 +35,40 @@ needs it.
    the heartbeat is simply not needed. A worker whose work heartbeats with the default settings
    would take the refusal for a dead task and never call back. The correction: a live token's
    heartbeat is accepted, and resets the heartbeat clock where there is one.
+
+7. moto 5.2.5: every SQS message has one SenderId, whoever sent it. SQS gives the sender's
+   principal: an IAM user's ID, or an IAM role's unique ID and the session's name. The worker
+   refuses a message that its state machine's role did not send, so the emulator must tell them
+   apart. The correction: a message's SenderId is its caller's, by the access key that signed the
+   request: moto's own Step Functions interpreter sends as the state machine's role, any other
+   caller as an IAM user of that key (emulator/principals.py).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from typing import Any
 
 from moto.dynamodb.models.table import Table
 from moto.sqs.exceptions import SQSException
+from moto.sqs.models import Message
 from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from emulator import principals
+
 MOTO_GET_EXECUTIONS = StepFunctionsParserBackend._get_executions
 MOTO_PUT_ITEM = Table.put_item
 MOTO_START_EXECUTION = StepFunctionsParserBackend.start_execution
 MOTO_NOTIFY_HEARTBEAT = CallbackEndpoint.notify_heartbeat
+MOTO_MESSAGE_INIT = Message.__init__
+MOTO_SEND_MESSAGE = SQSResponse.send_message
+MOTO_SEND_MESSAGE_BATCH = SQSResponse.send_message_batch
+_sender = threading.local()
 MAX_INPUT_BYTES = 262_144  # StartExecution's `input`, in UTF-8
 _ONE_PUT_AT_A_TIME = threading.Lock()
 
@@ -109,9 +124,41 @@ def accepted_heartbeat(self: CallbackEndpoint) -> bool:
     return True
 
 
+def access_key(request: SQSResponse) -> str:
+    """The access key that signed the request (moto's get_access_key knows only keys of 20
+    capitals and digits; moto's interpreter signs with "ak")."""
+    signed = re.search(r"Credential=([^/,\s]+)/", request.headers.get("Authorization", ""))
+    return signed.group(1) if signed else ""
+
+
+def sent_by_caller(send: Any) -> Any:
+    """moto's SendMessage (or SendMessageBatch), its messages' SenderId the caller's."""
+
+    def send_as_caller(self: SQSResponse) -> Any:
+        _sender.id = principals.sender_id(access_key(self))
+        try:
+            return send(self)
+        finally:
+            _sender.id = None
+
+    return send_as_caller
+
+
+def message_with_sender(self: Message, *args: Any, **kwargs: Any) -> None:
+    MOTO_MESSAGE_INIT(self, *args, **kwargs)
+    self.sender_id = getattr(_sender, "id", None) or self.sender_id
+
+
+send_message_as_caller = sent_by_caller(MOTO_SEND_MESSAGE)
+send_message_batch_as_caller = sent_by_caller(MOTO_SEND_MESSAGE_BATCH)
+
+
 def apply() -> None:
     StepFunctionsParserBackend._get_executions = started_executions  # type: ignore[method-assign]
     Table.put_item = atomic_put_item  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = start_execution_as_aws  # type: ignore[method-assign]
     SQSResponse.start_message_move_task = start_message_move_task  # type: ignore[attr-defined]
     CallbackEndpoint.notify_heartbeat = accepted_heartbeat  # type: ignore[method-assign]
+    SQSResponse.send_message = send_message_as_caller  # type: ignore[method-assign]
+    SQSResponse.send_message_batch = send_message_batch_as_caller  # type: ignore[method-assign]
+    Message.__init__ = message_with_sender  # type: ignore[method-assign]

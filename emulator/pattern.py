@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from emulator import moto_fixes
+from emulator import moto_fixes, principals
 from emulator.terraform import evaluate
 
 if TYPE_CHECKING:
@@ -70,6 +70,10 @@ class Deployment:
     @property
     def batch_size(self) -> int:
         return self.settings.batch_size
+
+    @property
+    def timeout_seconds(self) -> int:
+        return self.settings.worker_timeout_seconds
 
 
 def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
@@ -158,6 +162,7 @@ def worker_environment(settings: Settings) -> dict[str, str]:
         **settings.worker_environment,
         "POWERTOOLS_SERVICE_NAME": settings.name,
         "POWERTOOLS_METRICS_NAMESPACE": settings.name,
+        "STATE_MACHINE_ROLE_ID": principals.STATE_MACHINE_ROLE_ID,
         **(table if settings.idempotency else {}),
     }
 

@@ -1,7 +1,7 @@
 """`make soak`: executions through the emulator with rejected inputs, duplicate deliveries and
-poison messages, consumed by 1, 2 and 4 worker processes at once (Lambda's execution
-environments): every execution must end as its input calls for, none by timing out, and the
-work must run once per accepted execution."""
+poison messages (malformed, and sent by another principal), consumed by 1, 2 and 4 worker
+processes at once (Lambda's execution environments): every execution must end as its input calls
+for, none by timing out, and the work must run once per accepted execution."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 
+from emulator import principals
 from emulator.console import table, worker_output
 from emulator.consumers import Consumers, every
 from emulator.emf import worker_metrics
@@ -97,6 +98,12 @@ def _soak(
 ) -> SoakResult:
     clients = {"endpoint_url": endpoint, "region_name": REGION}
     sqs, sfn = boto3.client("sqs", **clients), boto3.client("stepfunctions", **clients)
+    as_the_state_machine = boto3.client(
+        "sqs",
+        **clients,
+        aws_access_key_id=principals.STATE_MACHINE_ACCESS_KEY,
+        aws_secret_access_key="testing",
+    )
     # A short visibility timeout sends poison messages through their receives quickly; long
     # enough for a batch to finish, so that SQS hands out no more duplicates than the soak makes.
     settings = Settings.from_terraform(visibility_timeout_seconds=5, task_timeout_seconds=300)
@@ -114,8 +121,12 @@ def _soak(
                 name=f"soak-{i}",
                 input=json.dumps(execution_input),
             )
-        for body in poison:
-            sqs.send_message(QueueUrl=deployment.queue_url, MessageBody=body)
+        # Poison both ways: bodies the worker cannot read (as if the state machine had sent
+        # them) and messages of another principal, which the worker refuses unread.
+        for i, body in enumerate(poison):
+            (as_the_state_machine if i % 2 else sqs).send_message(
+                QueueUrl=deployment.queue_url, MessageBody=body
+            )
         arn = deployment.state_machine_arn
         wait_for(lambda: not count_running(sfn, arn), settings.task_timeout_seconds, 0.5)
         wait_for(lambda: queue_depth(sqs, deployment.dlq_url) >= len(poison), timeout=60)

@@ -65,7 +65,10 @@ override_resource {
 override_resource {
   target          = aws_iam_role.state_machine
   override_during = plan
-  values          = { arn = "arn:aws:iam::123456789012:role/task-token-callback-a1b2c3-states" }
+  values = {
+    arn       = "arn:aws:iam::123456789012:role/task-token-callback-a1b2c3-states"
+    unique_id = "AROAEXAMPLESTATEMACHINE"
+  }
 }
 
 override_resource {
@@ -187,16 +190,80 @@ run "the_queue_redrives_to_the_dlq_and_hides_a_message_six_worker_timeouts_and_t
     error_message = "Both queues are encrypted, and the DLQ keeps messages 14 days for the task queue alone."
   }
 
+}
+
+run "only_the_state_machine_sends_tasks_and_only_the_worker_takes_them" {
+  command = plan
+
   assert {
     condition = jsonencode({
-      for queue, document in data.aws_iam_policy_document.tls_only : queue => [
-        for statement in document.statement : [statement.effect, statement.actions, statement.resources, statement.condition[*].variable, statement.condition[*].values]
+      for queue, document in data.aws_iam_policy_document.queue : queue => [
+        for statement in document.statement : [
+          statement.sid, statement.effect, statement.actions, statement.resources, statement.principals[*].identifiers,
+          [for condition in statement.condition : [condition.test, condition.variable, condition.values]],
+        ]
       ]
       }) == jsonencode({
-      dlq   = [["Deny", ["sqs:*"], [var.dlq_arn], ["aws:SecureTransport"], [["false"]]]]
-      tasks = [["Deny", ["sqs:*"], [var.tasks_arn], ["aws:SecureTransport"], [["false"]]]]
+      dlq = [
+        ["DenyInsecureTransport", "Deny", ["sqs:*"], [var.dlq_arn], [["*"]], [["Bool", "aws:SecureTransport", ["false"]]]],
+        ["DenyOtherReceivers", "Deny", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"], [var.dlq_arn], [["*"]], [
+          ["BoolIfExists", "aws:PrincipalIsAWSService", ["false"]],
+        ]],
+        ["DenyOtherSenders", "Deny", ["sqs:SendMessage"], [var.dlq_arn], [["*"]], [
+          ["BoolIfExists", "aws:PrincipalIsAWSService", ["false"]],
+        ]],
+      ]
+      tasks = [
+        ["DenyInsecureTransport", "Deny", ["sqs:*"], [var.tasks_arn], [["*"]], [["Bool", "aws:SecureTransport", ["false"]]]],
+        ["DenyOtherReceivers", "Deny", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"], [var.tasks_arn], [["*"]], [
+          ["ArnNotEquals", "aws:PrincipalArn", ["arn:aws:iam::123456789012:role/task-token-callback-a1b2c3-worker"]],
+          ["BoolIfExists", "aws:PrincipalIsAWSService", ["false"]],
+        ]],
+        ["DenyOtherSenders", "Deny", ["sqs:SendMessage"], [var.tasks_arn], [["*"]], [
+          ["ArnNotEquals", "aws:PrincipalArn", ["arn:aws:iam::123456789012:role/task-token-callback-a1b2c3-states"]],
+          ["BoolIfExists", "aws:PrincipalIsAWSService", ["false"]],
+        ]],
+      ]
     })
-    error_message = "Each queue must refuse every request without TLS."
+    error_message = "Each queue refuses requests without TLS; the task queue takes messages from the state machine's role alone and gives them to the worker's alone; the DLQ to no principal (AWS services moving messages aside)."
+  }
+
+  assert {
+    condition     = jsonencode({ for queue, policy in aws_sqs_queue_policy.this : queue => policy.queue_url }) == jsonencode({ dlq = aws_sqs_queue.dlq.id, tasks = aws_sqs_queue.this.id })
+    error_message = "Both queues must get their policy."
+  }
+
+  assert {
+    condition     = aws_lambda_function.worker.environment[0].variables.STATE_MACHINE_ROLE_ID == "AROAEXAMPLESTATEMACHINE"
+    error_message = "The worker must know the state machine role's unique ID: SQS's SenderId of the messages it may run."
+  }
+}
+
+run "an_operators_roles_may_send_and_receive_on_both_queues" {
+  command = plan
+
+  variables {
+    queue_operator_role_arns = ["arn:aws:iam::123456789012:role/operations/dlq-redrive"]
+  }
+
+  assert {
+    condition = jsonencode({
+      for queue, document in data.aws_iam_policy_document.queue : queue => {
+        for statement in document.statement : statement.sid => flatten([
+          for condition in statement.condition : condition.values if condition.variable == "aws:PrincipalArn"
+        ]) if statement.sid != "DenyInsecureTransport"
+      }
+      }) == jsonencode({
+      dlq = {
+        DenyOtherReceivers = ["arn:aws:iam::123456789012:role/operations/dlq-redrive"]
+        DenyOtherSenders   = ["arn:aws:iam::123456789012:role/operations/dlq-redrive"]
+      }
+      tasks = {
+        DenyOtherReceivers = ["arn:aws:iam::123456789012:role/task-token-callback-a1b2c3-worker", "arn:aws:iam::123456789012:role/operations/dlq-redrive"]
+        DenyOtherSenders   = ["arn:aws:iam::123456789012:role/task-token-callback-a1b2c3-states", "arn:aws:iam::123456789012:role/operations/dlq-redrive"]
+      }
+    })
+    error_message = "The operators' roles are excepted from both queues' denials, beside the pattern's own."
   }
 }
 
@@ -400,6 +467,7 @@ run "the_worker_gets_the_patterns_settings_and_the_teams_own" {
       POWERTOOLS_LOG_LEVEL         = "WARN"
       POWERTOOLS_METRICS_NAMESPACE = "task-token-callback-a1b2c3"
       POWERTOOLS_SERVICE_NAME      = "task-token-callback-a1b2c3"
+      STATE_MACHINE_ROLE_ID        = "AROAEXAMPLESTATEMACHINE"
       IDEMPOTENCY_TABLE_NAME       = "task-token-callback-a1b2c3-idempotency"
     })
     error_message = "The worker's environment: ${jsonencode(aws_lambda_function.worker.environment[0].variables)}"

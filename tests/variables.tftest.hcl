@@ -307,6 +307,46 @@ run "refuses_a_worker_environment_that_sets_powertools" {
   expect_failures = [var.worker_environment]
 }
 
+run "refuses_a_worker_environment_that_redirects_the_workers_aws_calls" {
+  command = plan
+
+  variables {
+    worker_environment = { AWS_ENDPOINT_URL_SFN = "https://example.com" }
+  }
+
+  expect_failures = [var.worker_environment]
+}
+
+run "refuses_a_worker_environment_that_sets_a_proxy_in_lower_case" {
+  command = plan
+
+  variables {
+    worker_environment = { https_proxy = "http://proxy.example.com:3128" }
+  }
+
+  expect_failures = [var.worker_environment]
+}
+
+run "refuses_a_worker_environment_that_changes_the_code_python_runs" {
+  command = plan
+
+  variables {
+    worker_environment = { PYTHONPATH = "/tmp" }
+  }
+
+  expect_failures = [var.worker_environment]
+}
+
+run "refuses_queue_operators_that_are_not_iam_roles" {
+  command = plan
+
+  variables {
+    queue_operator_role_arns = ["arn:aws:iam::123456789012:user/alice"]
+  }
+
+  expect_failures = [var.queue_operator_role_arns]
+}
+
 run "a_task_timeout_shorter_than_the_last_receive_warns" {
   command = plan
 
@@ -327,6 +367,57 @@ run "a_heartbeat_shorter_than_the_visibility_timeout_warns" {
   }
 
   expect_failures = [check.failing_work_ends_as_worker_failed]
+}
+
+run "latest_powertools_warns_that_the_worker_changes_untested" {
+  command = plan
+
+  variables {
+    powertools_version = "latest"
+  }
+
+  expect_failures = [check.the_worker_runs_the_powertools_release_it_was_tested_with]
+}
+
+run "refuses_a_powertools_layer_that_is_not_powertools_own" {
+  command = plan
+
+  # The parameter rewritten to name a layer of another account.
+  override_data {
+    target = data.aws_ssm_parameter.powertools_layer
+    values = { insecure_value = "arn:aws:lambda:eu-west-1:111122223333:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:18" }
+  }
+
+  expect_failures = [data.aws_ssm_parameter.powertools_layer]
+}
+
+run "refuses_a_powertools_layer_for_another_architecture" {
+  command = plan
+
+  variables {
+    architecture = "x86_64"
+  }
+
+  # The mock parameter names the arm64 layer.
+  expect_failures = [data.aws_ssm_parameter.powertools_layer]
+}
+
+run "takes_powertools_own_layer_for_the_architecture" {
+  command = plan
+
+  variables {
+    architecture = "x86_64"
+  }
+
+  override_data {
+    target = data.aws_ssm_parameter.powertools_layer
+    values = { insecure_value = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:18" }
+  }
+
+  assert {
+    condition     = jsonencode(aws_lambda_function.worker.layers) == jsonencode(["arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:18"])
+    error_message = "Powertools' own x86_64 layer must be the worker's."
+  }
 }
 
 run "a_state_machine_log_off_warns_that_its_alarms_go_blind" {

@@ -9,14 +9,17 @@ Each record ends in one of these outcomes (a metric of the same name counts each
                      is older than the task timeout)    -> nothing to do, never retried
   TaskInProgress     another delivery of this task attempt is being worked on
                                                         -> listed in batchItemFailures
+  RecordDeferred     the invocation could run out of time before this record is done: it was not
+                     started                            -> listed in batchItemFailures
   RecordRetried      anything else (a transient fault)  -> listed in batchItemFailures
+  MessageRefused     not sent by this state machine's role (SQS's SenderId): the work never runs
+                                                        -> listed in batchItemFailures, then DLQ
   MessageMalformed   no usable task token               -> listed in batchItemFailures, then DLQ
 A TaskFailed whose error is WorkerFailed is also counted as WorkerFailed.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -44,22 +47,91 @@ from worker.messages import (
 from worker.work import do_work
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Clocks differ a little: a message is taken for one whose task has timed out only this long after.
 CLOCK_MARGIN_SECONDS = 60
 WORKER_FAILED = "WorkerFailed"
+# The unique ID of the state machine's IAM role (main.tf sets it): SQS's SenderId of every message
+# the state machine sends begins with it.
+STATE_MACHINE_ROLE_ID = os.environ["STATE_MACHINE_ROLE_ID"]
+# A record is started only if the invocation has at least this long left, or as long as its
+# slowest record so far took, if longer.
+MIN_RECORD_SECONDS = 1.0
+
+
+class MessageRefused(Exception):
+    """The message was not sent by this state machine: its work is never run."""
+
+
+class NotEnoughTime(Exception):
+    """The invocation could time out before the record is done: it comes back, unstarted."""
+
+
+class Invocation:
+    """The time left in the current invocation, and the longest one of its records has taken."""
+
+    def __init__(self) -> None:
+        self.context: LambdaContext | None = None
+        self.slowest = 0.0
+
+    def start(self, context: LambdaContext) -> None:
+        self.context, self.slowest = context, 0.0
+
+    def check_time_for_a_record(self) -> None:
+        needed = max(self.slowest, MIN_RECORD_SECONDS)
+        if self.context and self.context.get_remaining_time_in_millis() / 1000 < needed:
+            raise NotEnoughTime(f"less than {needed:.1f} s left in the invocation")
+
+    def took(self, seconds: float) -> None:
+        self.slowest = max(self.slowest, seconds)
+
 
 logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+invocation = Invocation()
 
 
 def record_handler(record: SQSRecord) -> None:
     """Answer one record's task token, or raise so that the record comes back."""
+    refuse_unless_sent_by_the_state_machine(record)
+    defer_unless_there_is_time(record)
+    started = time.monotonic()
+    try:
+        answer_record(record)
+    finally:
+        invocation.took(time.monotonic() - started)
+
+
+def refuse_unless_sent_by_the_state_machine(record: SQSRecord) -> None:
+    """Whoever else may send to the queue must not get the work run on their input."""
+    sender = record.raw_event.get("attributes", {}).get("SenderId", "")
+    if sender.partition(":")[0] != STATE_MACHINE_ROLE_ID:
+        count("MessageRefused")
+        logger.warning(
+            "A message not sent by this state machine: its work is not run; it comes back, then "
+            "goes to the DLQ",
+            extra={"message_id": record.message_id, "sender_id": sender},
+        )
+        raise MessageRefused(record.message_id)
+
+
+def defer_unless_there_is_time(record: SQSRecord) -> None:
+    """A record that could outlast the invocation is not started: a timed-out invocation would
+    bring back its whole batch, the records already answered among them."""
+    try:
+        invocation.check_time_for_a_record()
+    except NotEnoughTime as short:
+        count("RecordDeferred")
+        logger.info(
+            "Deferred: it comes back", extra={"message_id": record.message_id, "reason": str(short)}
+        )
+        raise
+
+
+def answer_record(record: SQSRecord) -> None:
     try:
         message = parse_task_message(record.body)
     except MalformedMessage as error:
@@ -101,7 +173,7 @@ def count(outcome: str) -> None:
 
 def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None]:
     """Run the work and send its result or its failure with the token: (outcome, error name)."""
-    heartbeat = functools.partial(callback.send_heartbeat, message.task_token)
+    heartbeat = callback.Heartbeat(message.task_token, message.execution_arn)
     try:
         output = work_output(
             attempt=message.task_token, task_input=message.input, heartbeat=heartbeat
@@ -122,7 +194,7 @@ def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None
 
 
 @once.once_per_attempt
-def work_output(*, attempt: str, task_input: Any, heartbeat: Callable[[], None]) -> str:
+def work_output(*, attempt: str, task_input: Any, heartbeat: callback.Heartbeat) -> str:
     """The work's result for this task attempt (its token), as SendTaskSuccess output."""
     return encode_output(do_work(task_input, heartbeat))
 
@@ -156,6 +228,7 @@ def describe(error: Exception) -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A run that dies with its invocation blocks a repeat only until the invocation's timeout.
     once.config.register_lambda_context(context)
+    invocation.start(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 # Limits of SendTaskSuccess / SendTaskFailure (Step Functions API reference).
@@ -11,6 +12,11 @@ MAX_OUTPUT_BYTES = 262_144
 MAX_ERROR_CHARS = 256
 MAX_CAUSE_CHARS = 32_768
 MAX_TOKEN_CHARS = 2_048
+# An execution's ARN, as $$.Execution.Id gives it: anything else is not written to a log line.
+# Names are 1 to 80 characters, without white space, brackets, wildcards, control characters or
+# " # % \ ^ | ~ ` $ & , ; : / (StartExecution's `name`).
+_NAME = r"[^\s\x00-\x1f\x7f-\x9f<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}"
+EXECUTION_ARN = re.compile(rf"arn:aws[a-z-]*:states:[a-z0-9-]+:\d{{12}}:execution:{_NAME}:{_NAME}")
 
 
 class MalformedMessage(Exception):
@@ -32,11 +38,12 @@ class TaskError(Exception):
 
 @dataclass(frozen=True)
 class TaskMessage:
-    """The body the state machine's Task sends: `{taskToken, executionArn, input}`."""
+    """The body the state machine's Task sends: `{taskToken, executionArn, input}`. Its repr
+    leaves the token out: whoever holds a token can complete the task."""
 
-    task_token: str
+    task_token: str = field(repr=False)
     execution_arn: str
-    input: Any
+    input: Any = field(repr=False)
 
 
 def parse_task_message(body: str) -> TaskMessage:
@@ -45,6 +52,8 @@ def parse_task_message(body: str) -> TaskMessage:
         message = json.loads(body)
     except (TypeError, ValueError):
         raise MalformedMessage("the body is not JSON") from None
+    except RecursionError:
+        raise MalformedMessage("the body nests deeper than a JSON parser follows") from None
     if not isinstance(message, dict):
         raise MalformedMessage(f"the body is a JSON {json_type(message)}, not an object")
     token = message.get("taskToken")
@@ -55,7 +64,9 @@ def parse_task_message(body: str) -> TaskMessage:
     execution_arn = message.get("executionArn")
     return TaskMessage(
         task_token=token,
-        execution_arn=execution_arn if isinstance(execution_arn, str) else "",
+        execution_arn=execution_arn
+        if isinstance(execution_arn, str) and EXECUTION_ARN.fullmatch(execution_arn)
+        else "",
         input=message.get("input"),
     )
 
@@ -64,9 +75,9 @@ def encode_output(result: Any) -> str:
     """The result as SendTaskSuccess output, or TaskError where Step Functions would refuse it."""
     try:
         output = json.dumps(result, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as error:
+        size = len(output.encode())  # a lone surrogate ("\ud800") has no UTF-8: not sendable
+    except (TypeError, ValueError, RecursionError) as error:
         raise TaskError("InvalidTaskOutput", f"the result is not JSON: {error}") from None
-    size = len(output.encode())
     if size > MAX_OUTPUT_BYTES:
         raise TaskError(
             "TaskOutputTooLarge",

@@ -4,6 +4,7 @@ sets it, and the fake work in place of the team's. Helpers are in tests/pattern/
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -74,3 +75,17 @@ def aws() -> Iterator[Aws]:
 def pattern(aws: Aws) -> Pattern:
     """The pattern with the Terraform defaults."""
     return aws.deploy()
+
+
+@pytest.fixture
+def worker_logs() -> Iterator[io.StringIO]:
+    """Every line the worker logs, at DEBUG, as Lambda would write them to CloudWatch."""
+    from worker import handler as worker_handler
+
+    stream = io.StringIO()
+    log_handler = worker_handler.logger.registered_handler
+    previous = log_handler.setStream(stream)
+    worker_handler.logger.setLevel("DEBUG")
+    yield stream
+    worker_handler.logger.setLevel("INFO")
+    log_handler.setStream(previous)

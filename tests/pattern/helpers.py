@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from emulator import principals
 from emulator.event_source import LambdaContext, sqs_event
 from emulator.pattern import Deployment, Settings, deploy
 from emulator.terraform import ROOT, load_hcl
@@ -34,18 +35,25 @@ FAKE_AWS = {
 
 
 @functools.cache
-def client(service: str) -> BaseClient:
-    """One client per service for every test: moto intercepts a client made after moto was
-    imported, in whichever test's mock it is used (making one costs ~80 ms)."""
-    return boto3.client(service, region_name=REGION)
+def client(service: str, access_key: str = FAKE_AWS["AWS_ACCESS_KEY_ID"]) -> BaseClient:
+    """One client per service (and caller) for every test: moto intercepts a client made after
+    moto was imported, in whichever test's mock it is used (making one costs ~80 ms). SQS tells
+    callers apart by their access key (emulator/principals.py)."""
+    return boto3.client(
+        service,
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=FAKE_AWS["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 class Aws:
     """moto's SQS and Step Functions (executing the ASL), as boto3 clients."""
 
     def __init__(self) -> None:
-        self.sqs = client("sqs")
+        self.sqs = client("sqs")  # an IAM user of the account: not the state machine
         self.sfn = client("stepfunctions")
+        self.sqs_as_the_state_machine = client("sqs", principals.STATE_MACHINE_ACCESS_KEY)
 
     def deploy(self, **overrides: Any) -> Pattern:
         return Pattern(self, deploy(self.sqs, self.sfn, Settings.from_terraform(**overrides)))
@@ -98,18 +106,21 @@ class Pattern:
         assert len(messages) == expected, f"received {len(messages)} of {expected} messages"
         return messages
 
-    def send_raw(self, body: str) -> None:
-        """Put a message on the task queue directly, as a misbehaving producer would."""
-        self.aws.sqs.send_message(QueueUrl=self.deployment.queue_url, MessageBody=body)
+    def send_raw(self, body: str, as_the_state_machine: bool = True) -> None:
+        """Put a message on the task queue directly: as the state machine's role would (a body it
+        never sends, but one the worker must survive), or as another principal of the account."""
+        sqs = self.aws.sqs_as_the_state_machine if as_the_state_machine else self.aws.sqs
+        sqs.send_message(QueueUrl=self.deployment.queue_url, MessageBody=body)
 
     def event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         return sqs_event(messages, self.deployment.queue_arn, REGION)
 
-    def invoke(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        """Invoke the worker's lambda_handler with these messages as its SQS event."""
+    def invoke(self, messages: list[dict[str, Any]], timeout_seconds: float = 30) -> dict[str, Any]:
+        """Invoke the worker's lambda_handler with these messages as its SQS event, in an
+        invocation that times out `timeout_seconds` from now."""
         from worker.handler import lambda_handler
 
-        return lambda_handler(self.event(messages), LambdaContext())
+        return lambda_handler(self.event(messages), LambdaContext(timeout_seconds=timeout_seconds))
 
     def wait(self, execution_arn: str, timeout: float = 15) -> dict[str, Any]:
         """The execution's description once it has stopped running (or after `timeout`)."""
@@ -135,11 +146,12 @@ def with_receive_count(message: dict[str, Any], count: int) -> dict[str, Any]:
 
 
 def copy_of_the_project(destination: Path) -> Path:
-    """The project, copied to `destination` without its virtual environments, build output and
-    caches."""
+    """The project, copied to `destination` without its virtual environments, build output,
+    caches, and what a `terraform init` or `apply` of the user's own left in it."""
     ignored = shutil.ignore_patterns(
-        ".git", ".venv*", "build", "__pycache__", ".*_cache", ".terraform", "*.tfstate*"
-    )
+        ".git", ".venv*", "build", "__pycache__", ".*_cache", ".terraform", ".terraform.lock.hcl",
+        "*.tfstate*",
+    )  # fmt: skip
     shutil.copytree(ROOT, destination, ignore=ignored, dirs_exist_ok=True)
     return destination
 

@@ -1,21 +1,28 @@
 """Bad input, case by case: each arrives in a batch beside a good record, gets its own named
-outcome, and costs the good record nothing. The work is the tests' own (tests/fake_work.py).
+outcome (the metric the worker counts), and costs the good record nothing. Nothing of a bad body
+reaches the logs: neither its token nor an executionArn that is not one. The work is the tests'
+own (tests/pattern/fake_work.py).
 
-| case                               | outcome                                            |
-| ---------------------------------- | -------------------------------------------------- |
-| body not JSON                      | MessageMalformed: retried, then DLQ                |
-| JSON that is not an object         | MessageMalformed                                   |
-| taskToken missing / empty / number | MessageMalformed                                   |
-| taskToken over 2,048 characters    | MessageMalformed                                   |
-| a token never issued               | TokenNoLongerLive: done                            |
-| a token of a finished execution    | TokenNoLongerLive: done, the execution unchanged   |
-| input the work rejects             | execution FAILED with the work's error             |
-| input that is not an object        | execution FAILED, the work's InvalidTaskInput      |
-| a result over 256 KiB              | execution FAILED, TaskOutputTooLarge               |
-| a result that is not JSON          | execution FAILED, InvalidTaskOutput                |
-| unicode input                      | execution SUCCEEDED, the text intact               |
-| input near 256 KiB                 | execution SUCCEEDED                                |
-| SQS attributes missing             | execution SUCCEEDED                                |
+| case                                   | outcome                                            |
+| -------------------------------------- | -------------------------------------------------- |
+| body not JSON                          | MessageMalformed: retried, then DLQ                |
+| JSON that is not an object             | MessageMalformed                                   |
+| JSON nested 2,000 deep                 | MessageMalformed                                   |
+| taskToken missing / empty / number     | MessageMalformed                                   |
+| taskToken over 2,048 characters        | MessageMalformed                                   |
+| a token never issued                   | TokenNoLongerLive: done                            |
+| an executionArn that is not an ARN     | TokenNoLongerLive, the text not logged             |
+| a token of a finished execution        | TokenNoLongerLive: done, the execution unchanged   |
+| a live task's body, another sender     | MessageRefused: retried, then DLQ; work not run    |
+| SQS attributes missing                 | MessageRefused (no SenderId): work not run         |
+| input the work rejects                 | execution FAILED with the work's error             |
+| input that is not an object            | execution FAILED, the work's InvalidTaskInput      |
+| a result over 256 KiB                  | execution FAILED, TaskOutputTooLarge               |
+| a result that is not JSON              | execution FAILED, InvalidTaskOutput                |
+| a lone surrogate echoed from the input | execution FAILED, InvalidTaskOutput (no UTF-8)     |
+| unicode input                          | execution SUCCEEDED, the text intact               |
+| input near 256 KiB                     | execution SUCCEEDED                                |
+| SQS attributes missing but SenderId    | execution SUCCEEDED                                |
 """
 
 from __future__ import annotations
@@ -26,13 +33,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from emulator.emf import worker_metrics
 from tests.pattern import fake_work
 from tests.pattern.fake_work import rejects, succeeds
 from tests.pattern.helpers import failed_ids
 from worker import handler
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import io
 
     from tests.pattern.helpers import Pattern
 
@@ -42,30 +50,63 @@ RETRIED, DONE = "retried", "done"
 @dataclass(frozen=True)
 class Case:
     name: str
+    outcome: str  # the metric the worker counts for the case's record
     execution_input: Any = None  # an execution is started with this input, unless `body` is set
+    raw_input: str | None = None  # or with this text as StartExecution's input
     body: str | None = None  # a raw message body put on the queue instead
     result: Any = None  # what the work returns instead of its own result
-    strip_attributes: bool = False
+    attributes: tuple[str, ...] | None = None  # the SQS attributes kept, if not all
     answer_first: bool = False  # the execution is answered before the worker sees its message
+    another_sender: bool = False  # the task's body is sent again by another principal
     record: str = DONE
     status: str | None = None
     error: str | None = None
+    not_logged: str | None = None  # text of the body that no log line may hold
 
 
+MALFORMED, STALE, REFUSED = "MessageMalformed", "TokenNoLongerLive", "MessageRefused"
+FAILED, SUCCEEDED = "TaskFailed", "TaskSucceeded"
 BIG_ID = "o" * 250_000
+FAKE_LOG_LINE = '\n{"level":"ERROR","message":"forged"}'
 CASES = [
-    Case("body-not-json", body="{not json", record=RETRIED),
-    Case("json-array", body='["taskToken"]', record=RETRIED),
-    Case("token-missing", body='{"input": {"id": "o"}}', record=RETRIED),
-    Case("token-empty", body='{"taskToken": "", "input": {}}', record=RETRIED),
-    Case("token-not-a-string", body='{"taskToken": 12345, "input": {}}', record=RETRIED),
-    Case("token-too-long", body=json.dumps({"taskToken": "t" * 2049}), record=RETRIED),
-    Case("token-never-issued", body='{"taskToken": "never-issued", "input": {"id": "o"}}'),
-    Case("token-of-finished-execution", succeeds("o"), answer_first=True, status="SUCCEEDED"),
-    Case("work-rejects-the-input", rejects(), status="FAILED", error="Rejected"),
-    Case("input-not-an-object", "task-1", status="FAILED", error="InvalidTaskInput"),
+    Case("body-not-json", MALFORMED, body="{not json", record=RETRIED),
+    Case("json-array", MALFORMED, body='["taskToken"]', record=RETRIED),
+    Case("json-nested-2000-deep", MALFORMED, body="[" * 2000, record=RETRIED),
+    Case("token-missing", MALFORMED, body='{"input": {"id": "o"}}', record=RETRIED),
+    Case("token-empty", MALFORMED, body='{"taskToken": "", "input": {}}', record=RETRIED),
+    Case("token-not-a-string", MALFORMED, body='{"taskToken": 12345, "input": {}}', record=RETRIED),
+    Case("token-too-long", MALFORMED, body=json.dumps({"taskToken": "t" * 2049}), record=RETRIED),
+    Case("token-never-issued", STALE, body='{"taskToken": "never-issued", "input": {"id": "o"}}'),
+    Case(
+        "execution-arn-not-an-arn",
+        STALE,
+        body=json.dumps({"taskToken": "never-issued", "executionArn": FAKE_LOG_LINE, "input": {}}),
+        not_logged="forged",
+    ),
+    Case(
+        "token-of-finished-execution", STALE, succeeds("o"), answer_first=True, status="SUCCEEDED"
+    ),
+    Case(
+        "live-task-sent-by-another-principal",
+        REFUSED,
+        succeeds("forged"),
+        another_sender=True,
+        record=RETRIED,
+        status="RUNNING",
+    ),
+    Case(
+        "attributes-missing",
+        REFUSED,
+        succeeds("o"),
+        attributes=(),
+        record=RETRIED,
+        status="RUNNING",
+    ),
+    Case("work-rejects-the-input", FAILED, rejects(), status="FAILED", error="Rejected"),
+    Case("input-not-an-object", FAILED, "task-1", status="FAILED", error="InvalidTaskInput"),
     Case(
         "result-too-large",
+        FAILED,
         succeeds("o"),
         result={"blob": "x" * 262_145},
         status="FAILED",
@@ -73,26 +114,46 @@ CASES = [
     ),
     Case(
         "result-not-json",
+        FAILED,
         succeeds("o"),
         result={"id": {1, 2}},
         status="FAILED",
         error="InvalidTaskOutput",
     ),
-    Case("unicode-input", succeeds("注文-ß-🚚"), status="SUCCEEDED"),
-    Case("input-near-256-kib", succeeds(BIG_ID), status="SUCCEEDED"),
-    Case("attributes-missing", succeeds("o"), strip_attributes=True, status="SUCCEEDED"),
+    Case(
+        "lone-surrogate-echoed-from-the-input",
+        FAILED,
+        raw_input='{"id": "\\ud800"}',
+        status="FAILED",
+        error="InvalidTaskOutput",
+    ),
+    Case("unicode-input", SUCCEEDED, succeeds("注文-ß-🚚"), status="SUCCEEDED"),
+    Case("input-near-256-kib", SUCCEEDED, succeeds(BIG_ID), status="SUCCEEDED"),
+    Case(
+        "attributes-missing-but-the-sender",
+        SUCCEEDED,
+        succeeds("o"),
+        attributes=("SenderId",),
+        status="SUCCEEDED",
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bad_input_gets_its_named_outcome_and_spares_the_rest_of_the_batch(
-    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, case: Case
+    pattern: Pattern,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    worker_logs: io.StringIO,
+    case: Case,
 ) -> None:
     # GIVEN a good task and the case, in one batch
     good = pattern.start(succeeds("good"), name="good")
     execution = None
     if case.body is not None:
         pattern.send_raw(case.body)
+    elif case.raw_input is not None:
+        execution = pattern.start_raw(case.raw_input)
     else:
         execution = pattern.start(case.execution_input, name="case")
     messages = pattern.receive(2)
@@ -101,33 +162,66 @@ def test_bad_input_gets_its_named_outcome_and_spares_the_rest_of_the_batch(
         token = json.loads(bad["Body"])["taskToken"]
         pattern.aws.sfn.send_task_success(taskToken=token, output='{"first": true}')
         pattern.wait(execution)
-    if case.strip_attributes:
-        bad.pop("Attributes")
-    if case.result is not None:
-        monkeypatch.setattr(handler, "do_work", returning(case.result))
+    if case.another_sender:  # the live task's message, taken off the queue and sent by another
+        pattern.aws.sqs.delete_message(
+            QueueUrl=pattern.deployment.queue_url, ReceiptHandle=bad["ReceiptHandle"]
+        )
+        pattern.send_raw(bad["Body"], as_the_state_machine=False)
+        messages.remove(bad)
+        messages += (bad := pattern.receive(1)[0],)
+    if case.attributes is not None:
+        bad["Attributes"] = {k: v for k, v in bad["Attributes"].items() if k in case.attributes}
+    runs = record_work_runs(monkeypatch, case.result)
+    capsys.readouterr()
 
     # WHEN the worker handles the batch
     response = pattern.invoke(messages)
+    output = capsys.readouterr().out
 
-    # THEN the case's record comes back only if it must, and its execution ends as the case says
+    # THEN the case's record comes back only if it must, counted as the case's outcome
     assert failed_ids(response) == ({bad["MessageId"]} if case.record == RETRIED else set())
+    assert set(worker_metrics(output)) == {SUCCEEDED, case.outcome}
+    # AND the work ran for the case unless its message was refused or unreadable
+    assert (len(runs) == 2) == (case.outcome not in (MALFORMED, REFUSED))
+    # AND its execution ends as the case says
     if execution is not None:
-        result = pattern.wait(execution)
-        assert (result["status"], result.get("error")) == (case.status, case.error)
+        if case.status == "RUNNING":
+            assert pattern.status(execution) == "RUNNING"
+        else:
+            result = pattern.wait(execution)
+            assert (result["status"], result.get("error")) == (case.status, case.error)
         if case.status == "SUCCEEDED" and not case.answer_first:
             assert json.loads(result["output"])["id"] == case.execution_input["id"]
         if case.answer_first:
             assert json.loads(result["output"]) == {"first": True}
+    # AND the logs hold neither the bad body's token nor what the case keeps out of them
+    logs = worker_logs.getvalue()
+    assert logs
+    for secret in (token_in(bad["Body"]), case.not_logged):
+        assert secret is None or secret not in logs
     # AND the good record's execution succeeded regardless
     assert pattern.wait(good)["status"] == "SUCCEEDED"
 
 
-def returning(result: Any) -> Callable[[Any, Any], Any]:
-    """Work that returns `result` for the case, and the test work's result for the good record."""
+def record_work_runs(monkeypatch: pytest.MonkeyPatch, result: Any) -> list[Any]:
+    """The inputs the work runs on, from now; the work returns `result` for the case if given,
+    and the test work's result for the good record."""
+    runs: list[Any] = []
 
     def do_work(task_input: Any, heartbeat: Any) -> Any:
-        return (
-            fake_work.do_work(task_input, heartbeat) if task_input == succeeds("good") else result
-        )
+        runs.append(task_input)
+        if result is None or task_input == succeeds("good"):
+            return fake_work.do_work(task_input, heartbeat)
+        return result
 
-    return do_work
+    monkeypatch.setattr(handler, "do_work", do_work)
+    return runs
+
+
+def token_in(body: str) -> str | None:
+    """The body's taskToken, if it has one that is a string."""
+    try:
+        token = json.loads(body).get("taskToken")
+    except (ValueError, RecursionError, AttributeError):
+        return None
+    return token if isinstance(token, str) and token else None

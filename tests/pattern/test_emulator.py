@@ -48,6 +48,7 @@ def test_the_emulator_deploys_what_terraform_computes_from_the_variables() -> No
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_METRICS_NAMESPACE": settings.name,
         "POWERTOOLS_SERVICE_NAME": settings.name,
+        "STATE_MACHINE_ROLE_ID": "AROAEMULATEDSTATEMACHINE",
         "IDEMPOTENCY_TABLE_NAME": f"{settings.name}-idempotency",
     }
 
@@ -74,6 +75,40 @@ def test_a_poison_message_reaches_the_dlq_after_the_configured_receives(aws: Aws
     assert pattern.queue_depth(dlq=True) == 1
     assert pattern.queue_depth() == 0
     assert worker.stats.failed_records == pattern.deployment.settings.max_receive_count
+
+
+def test_a_task_message_forged_by_another_principal_runs_no_work_and_reaches_the_dlq(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a waiting execution, and another principal of the account that read its live token
+    # and sent it to the task queue with an input of its own
+    from worker import handler
+
+    runs: list[object] = []
+    work = handler.do_work
+
+    def recorded(task_input: object, heartbeat: object) -> object:
+        runs.append(task_input)
+        return work(task_input, heartbeat)
+
+    monkeypatch.setattr(handler, "do_work", recorded)
+    pattern = aws.deploy(visibility_timeout_seconds=1)
+    execution = pattern.start(succeeds("genuine"))
+    (genuine,) = pattern.receive(1)  # it comes back a second later
+    forged = {**json.loads(genuine["Body"]), "input": succeeds("forged")}
+    pattern.send_raw(json.dumps(forged), as_the_state_machine=False)
+
+    # WHEN the worker runs
+    with running_worker(pattern):
+        outcome = pattern.wait(execution)
+        wait_for(lambda: pattern.queue_depth(dlq=True) > 0, timeout=20)
+
+    # THEN the execution is answered from the state machine's own message, the work never ran
+    # on the forged input, and the forged message sits in the DLQ
+    assert json.loads(outcome["output"]) == result("genuine")
+    assert runs == [succeeds("genuine")]
+    (dead,) = pattern.aws.sqs.receive_message(QueueUrl=pattern.deployment.dlq_url)["Messages"]
+    assert json.loads(dead["Body"])["input"] == succeeds("forged")
 
 
 def test_heartbeats_keep_a_long_task_alive_past_heartbeat_seconds(aws: Aws) -> None:

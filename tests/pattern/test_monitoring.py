@@ -311,6 +311,8 @@ def test_the_dashboard_shows_every_alarms_metric_and_the_rest_of_the_flow() -> N
         "TaskFailed",
         "TokenNoLongerLive",
         "TaskInProgress",
+        "RecordDeferred",
+        "MessageRefused",
         "MessageMalformed",
     }
     assert {alarm["metric"] for alarm in alarms().values()} | flow <= shown

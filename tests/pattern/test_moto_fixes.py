@@ -22,7 +22,7 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoin
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from emulator import moto_fixes
+from emulator import moto_fixes, principals
 from emulator.emf import worker_metrics
 from tests.pattern.fake_work import sleeps, succeeds
 from tests.pattern.helpers import failed_ids
@@ -285,3 +285,36 @@ def test_moto_still_needs_the_heartbeat_correction(
         "correction 6 from emulator/moto_fixes.py and this test"
     )
     assert pattern.status(execution) == "RUNNING"
+
+
+def sender_ids(pattern: Pattern) -> dict[str, str]:
+    """Each message on the task queue's body -> its SenderId."""
+    messages = pattern.receive(2)
+    return {m["Body"]: m["Attributes"]["SenderId"] for m in messages}
+
+
+def test_a_message_says_who_sent_it(pattern: Pattern) -> None:
+    # GIVEN a task the state machine sent, and a message another caller sent
+    pattern.start(succeeds("sent by the state machine"))
+    pattern.send_raw("sent by another", as_the_state_machine=False)
+
+    # THEN SQS gives each its sender: the state machine's role (its unique ID and a session
+    # name), and the other caller's own ID
+    senders = sender_ids(pattern)
+    (task,) = [body for body in senders if body != "sent by another"]
+    assert senders[task] == f"{principals.STATE_MACHINE_ROLE_ID}:emulated-execution"
+    assert senders["sent by another"].startswith("AIDA")
+
+
+def test_moto_still_needs_the_sender_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SQSResponse, "send_message", moto_fixes.MOTO_SEND_MESSAGE)
+    pattern.start(succeeds("sent by the state machine"))
+    pattern.send_raw("sent by another", as_the_state_machine=False)
+
+    # If this fails, moto tells senders apart: remove correction 7 (and emulator/principals.py).
+    assert len(set(sender_ids(pattern).values())) == 1, (
+        f"moto {moto.__version__} gives messages their sender's ID: remove correction 7 from "
+        "emulator/moto_fixes.py and this test"
+    )

@@ -165,16 +165,46 @@ def test_both_queues_are_encrypted_and_tls_only_with_redrive_to_the_dlq() -> Non
     assert "deadLetterTargetArn = aws_sqs_queue.dlq.arn" in tasks["redrive_policy"]
     assert "maxReceiveCount = var.max_receive_count" in tasks["redrive_policy"]
     assert tasks["visibility_timeout_seconds"] == "${local.visibility_timeout_seconds}"
-    (deny,) = policy_document("tls_only")["statement"]
+    document = policy_document("queue")
+    (deny,) = document["statement"]
     assert deny["effect"] == "Deny"
     assert deny["actions"] == ["sqs:*"]
     assert deny["condition"][0]["variable"] == "aws:SecureTransport"
     assert deny["condition"][0]["values"] == ["false"]
-    queue_policy = resource("aws_sqs_queue_policy", "tls_only")
+    queue_policy = resource("aws_sqs_queue_policy", "this")
     assert queue_policy["for_each"] == {
         "tasks": "${aws_sqs_queue.this.id}",
         "dlq": "${aws_sqs_queue.dlq.id}",
     }
+    assert queue_policy["policy"] == "${data.aws_iam_policy_document.queue[each.key].json}"
+
+
+def test_only_the_state_machine_sends_tasks_and_only_the_worker_receives_them() -> None:
+    # The rendered statements are tested by Terraform (tests/main.tftest.hcl); this holds who is
+    # excepted from the denials where Terraform's suite cannot run.
+    (access,) = [b["queue_access"] for b in load_hcl("main.tf")["locals"] if "queue_access" in b]
+    assert access == {
+        "tasks": {
+            "arn": "${aws_sqs_queue.this.arn}",
+            "senders": ["${aws_iam_role.state_machine.arn}"],
+            "receivers": ["${aws_iam_role.worker.arn}"],
+        },
+        "dlq": {"arn": "${aws_sqs_queue.dlq.arn}", "senders": [], "receivers": []},
+    }
+    (dynamic,) = policy_document("queue")["dynamic"]
+    denials = dynamic["statement"]["for_each"]
+    assert denials["DenyOtherSenders"]["actions"] == ["sqs:SendMessage"]
+    assert set(denials["DenyOtherReceivers"]["actions"]) == {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+    }
+    (content,) = dynamic["statement"]["content"]
+    (principal_arn,) = content["dynamic"]
+    assert principal_arn["condition"]["content"][0]["test"] == "ArnNotEquals"
+    assert principal_arn["condition"]["content"][0]["variable"] == "aws:PrincipalArn"
+    (service,) = content["condition"]
+    assert (service["test"], service["variable"]) == ("BoolIfExists", "aws:PrincipalIsAWSService")
 
 
 def test_the_event_source_mapping_reports_batch_item_failures() -> None:
@@ -211,7 +241,8 @@ def test_the_worker_runs_the_handler_in_src_on_python_3_12() -> None:
     # refuses them in var.worker_environment).
     assert environment == (
         "${merge(var.worker_environment, local.worker_environment, "
-        "{POWERTOOLS_SERVICE_NAME = local.name, POWERTOOLS_METRICS_NAMESPACE = local.name}, "
+        "{POWERTOOLS_SERVICE_NAME = local.name, POWERTOOLS_METRICS_NAMESPACE = local.name, "
+        "STATE_MACHINE_ROLE_ID = aws_iam_role.state_machine.unique_id}, "
         "var.idempotency ? "
         "{IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name} : {})}"
     )

@@ -78,8 +78,22 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
             ({"AWS_REGION": "eu-west-1"}, "AWS_REGION"),
             ({"TZ": "Europe/Paris"}, "TZ"),
             ({"_HANDLER": "x.y"}, "_HANDLER"),
+            ({"STATE_MACHINE_ROLE_ID": "AROA0"}, "the pattern's own STATE_MACHINE_ROLE_ID"),
+            ({"AWS_ENDPOINT_URL_SFN": "https://example.com"}, "task tokens and all"),
+            ({"AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrapper"}, "run other code at start"),
+            ({"https_proxy": "http://proxy.example.com:3128"}, "https_proxy"),
+            ({"REQUESTS_CA_BUNDLE": "/tmp/ca.pem"}, "proxies and CA bundles"),
+            ({"PYTHONPATH": "/tmp"}, "change the code Python loads"),
+            ({"LD_PRELOAD": "/tmp/x.so"}, "LD_PRELOAD"),
             ({"1ST": "x"}, "starting with a letter"),
             ({"MY-SETTING": "x"}, "letters, digits and underscores"),
+        ],
+    ),
+    "queue_operator_role_arns": (
+        ["arn:aws:iam::123456789012:role/operations/dlq-redrive"],
+        [
+            (["arn:aws:iam::123456789012:user/alice"], "IAM role ARNs"),
+            ([f"arn:aws:iam::123456789012:role/r{i}" for i in range(21)], "at most 20"),
         ],
     ),
 }
@@ -189,6 +203,13 @@ def test_a_state_machine_log_off_warns_at_plan_that_the_log_alarms_go_blind() ->
     # ExecutionFailed, which they count, is logged at every other level, FATAL included
     assert evaluate({"state_machine_log_level": "FATAL"}).warnings == []
     assert evaluate({"state_machine_log_level": "OFF", "monitoring": False}).warnings == []
+
+
+def test_latest_powertools_warns_at_plan_that_the_worker_changes_untested() -> None:
+    (warning,) = evaluate({"powertools_version": "latest"}).warnings
+    assert 'powertools_version = "latest"' in warning
+    assert "never tested with" in warning
+    assert evaluate({"powertools_version": "3.37.0"}).warnings == []
 
 
 def test_provisioned_pollers_and_maximum_concurrency_are_one_or_the_other() -> None:

@@ -18,6 +18,7 @@ from tests.pattern.helpers import copy_of_the_project
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from subprocess import CompletedProcess
 
 # One pure-Python dependency and one with a compiled extension.
 REQUIREMENTS = "six==1.17.0\nmarkupsafe==3.0.2\n"
@@ -28,10 +29,10 @@ SO_SUFFIX = {
 }
 
 
-def build(requirements: Path, architecture: str, build_dir: Path) -> dict[str, str]:
+def run_build(requirements: Path, architecture: str, build_dir: Path) -> CompletedProcess[str]:
     """build_dependencies.py as Terraform's external data source runs it."""
     query = {"requirements": str(requirements), "architecture": architecture}
-    run = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(ROOT / "build_dependencies.py")],
         input=json.dumps({**query, "build_dir": str(build_dir)}),
         capture_output=True,
@@ -39,8 +40,21 @@ def build(requirements: Path, architecture: str, build_dir: Path) -> dict[str, s
         timeout=300,
         check=False,
     )
+
+
+def build(requirements: Path, architecture: str, build_dir: Path) -> dict[str, str]:
+    run = run_build(requirements, architecture, build_dir)
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)
+
+
+def refused(requirements: Path) -> str:
+    """What the plan says when the layer cannot be built from these requirements (none is)."""
+    run = run_build(requirements, "arm64", requirements.parent / "b")
+    assert run.returncode == 1
+    assert run.stderr.startswith("build_dependencies.py: pip could not install")
+    assert not list((requirements.parent / "b").glob("*.zip"))
+    return run.stderr
 
 
 @pytest.mark.parametrize("architecture", ["arm64", "x86_64"])
@@ -81,21 +95,37 @@ def test_requirements_pip_cannot_meet_fail_the_plan_with_pips_reason(tmp_path: P
     requirements = tmp_path / "work_requirements.txt"
     requirements.write_text("no-such-package-for-the-work==0.0.1\n")
 
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "build_dependencies.py")],
-        input=json.dumps(
-            {"requirements": str(requirements), "architecture": "arm64", "build_dir": "b"}
-        ),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=tmp_path,
-    )
+    assert "no-such-package-for-the-work" in refused(requirements)
 
-    assert run.returncode == 1
-    assert run.stderr.startswith("build_dependencies.py: pip could not install")
-    assert "no-such-package-for-the-work" in run.stderr
+
+SIX_WHEEL_SHA256 = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"  # PyPI's
+
+
+def test_a_lock_file_with_hashes_builds_the_layer(tmp_path: Path) -> None:
+    requirements = tmp_path / "work_requirements.txt"
+    requirements.write_text(f"six==1.17.0 \\\n    --hash=sha256:{SIX_WHEEL_SHA256}\n")
+
+    layer = build(requirements, "arm64", tmp_path / "build")
+
+    with zipfile.ZipFile(layer["path"]) as archive:
+        assert "python/six.py" in archive.namelist()
+
+
+@pytest.mark.parametrize(
+    ("lock", "reason"),
+    [
+        (f"six==1.17.0 --hash=sha256:{'0' * 64}\n", "DO NOT MATCH THE HASHES"),
+        (f"six==1.17.0 --hash=sha256:{SIX_WHEEL_SHA256}\nmarkupsafe==3.0.2\n", "markupsafe"),
+    ],
+    ids=["a-wheel-that-is-not-the-locked-one", "a-package-without-a-hash"],
+)
+def test_a_lock_file_with_hashes_admits_nothing_else(
+    tmp_path: Path, lock: str, reason: str
+) -> None:
+    requirements = tmp_path / "work_requirements.txt"
+    requirements.write_text(lock)
+
+    assert reason in refused(requirements)
 
 
 def test_a_layer_only_when_the_requirements_name_a_dependency(tmp_path: Path) -> None:

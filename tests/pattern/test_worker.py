@@ -7,7 +7,6 @@ lists exactly the records that must come back.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,13 +15,19 @@ import pytest
 
 from emulator.emf import worker_metrics
 from emulator.terraform import evaluate
-from tests.pattern.fake_work import crashes, rejects, result, succeeds
+from tests.pattern.fake_work import crashes, rejects, result, sleeps, succeeds
 from tests.pattern.helpers import CallbackSpy, failed_ids, resource, with_receive_count
 from worker import callback, handler
-from worker.messages import MAX_CAUSE_CHARS, MAX_ERROR_CHARS, MAX_OUTPUT_BYTES, TaskError
+from worker.messages import (
+    MAX_CAUSE_CHARS,
+    MAX_ERROR_CHARS,
+    MAX_OUTPUT_BYTES,
+    TaskError,
+    parse_task_message,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import io
 
     from tests.pattern.helpers import Pattern
 
@@ -57,6 +62,43 @@ def test_a_full_batch_of_ten_is_answered_record_by_record(pattern: Pattern) -> N
         assert outcome["status"] == "SUCCEEDED"
         assert json.loads(outcome["output"]) == result(f"task-{i}")
     assert pattern.queue_depth() == 10  # the event source mapping, not the handler, deletes
+
+
+def test_records_that_could_outlast_the_invocation_are_left_for_a_later_receive(
+    pattern: Pattern, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a batch whose first record's work takes 1.5 s, in an invocation that times out 2 s
+    # after it starts: a record after it could not be done in time
+    slow = pattern.start(sleeps("slow", 1.5), name="slow")
+    others = [pattern.start(succeeds(f"task-{i}")) for i in range(3)]
+    messages = sorted(pattern.receive(4), key=lambda m: '"slow"' not in m["Body"])
+    capsys.readouterr()
+
+    # WHEN the worker handles it
+    response = pattern.invoke(messages, timeout_seconds=2)
+
+    # THEN the slow record is answered; the others are not started (the invocation's timeout
+    # would have brought back the whole batch, the answered record too) and come back
+    assert failed_ids(response) == {m["MessageId"] for m in messages[1:]}
+    assert worker_metrics(capsys.readouterr().out) == {"TaskSucceeded": 1, "RecordDeferred": 3}
+    assert pattern.wait(slow)["status"] == "SUCCEEDED"
+    assert [pattern.status(execution) for execution in others] == ["RUNNING"] * 3
+
+    # WHEN they come back, in an invocation with time enough THEN they are answered
+    again = [with_receive_count(message, 2) for message in messages[1:]]
+    assert pattern.invoke(again) == {"batchItemFailures": []}
+    assert [pattern.wait(execution)["status"] for execution in others] == ["SUCCEEDED"] * 3
+
+
+def test_an_invocation_with_under_a_second_left_starts_no_record(pattern: Pattern) -> None:
+    # GIVEN a record WHEN the worker gets it with half a second left in its invocation
+    execution = pattern.start(succeeds("late"))
+    (message,) = pattern.receive(1)
+    response = pattern.invoke([message], timeout_seconds=0.5)
+
+    # THEN it comes back, unstarted
+    assert failed_ids(response) == {message["MessageId"]}
+    assert pattern.status(execution) == "RUNNING"
 
 
 def test_a_mixed_batch_gets_exactly_the_right_callbacks(
@@ -192,18 +234,6 @@ def test_a_callback_that_keeps_failing_brings_the_record_back_unanswered(
     assert spy.operations() == ["send_task_success", "send_task_success"]
 
 
-@pytest.fixture
-def worker_logs() -> Iterator[io.StringIO]:
-    """Every line the worker logs, at DEBUG, as Lambda would write them to CloudWatch."""
-    stream = io.StringIO()
-    log_handler = handler.logger.registered_handler
-    previous = log_handler.setStream(stream)
-    handler.logger.setLevel("DEBUG")
-    yield stream
-    handler.logger.setLevel("INFO")
-    log_handler.setStream(previous)
-
-
 @dataclass
 class EveryOutcome:
     """A batch whose records end in every outcome: TaskSucceeded, TaskFailed, TokenNoLongerLive,
@@ -245,6 +275,34 @@ def test_no_log_line_holds_a_task_token(
     assert len(failed_ids(response)) == 2
     assert all(execution in logs for execution in every_outcome.executions)
     assert not [token for token in every_outcome.tokens if token in logs]
+
+
+def test_the_work_may_log_its_heartbeat_and_the_task_message_and_no_token_is_written(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, worker_logs: io.StringIO
+) -> None:
+    # GIVEN a work that logs the heartbeat it is given, and the task message it came in, every
+    # way a log call or an error reporter prints an object (repr, str, an extra field)
+    def do_work(task_input: Any, heartbeat: Any) -> Any:
+        message = parse_task_message(body)
+        for thing in (heartbeat, message):
+            handler.logger.info("%r %s", thing, thing, extra={"thing": thing})
+        heartbeat()
+        return result(task_input["id"])
+
+    monkeypatch.setattr(handler, "do_work", do_work)
+    execution = pattern.start(succeeds("logged"))
+    (message,) = pattern.receive(1)
+    body, token = message["Body"], json.loads(message["Body"])["taskToken"]
+
+    # WHEN the worker runs it
+    assert pattern.invoke([message]) == {"batchItemFailures": []}
+
+    # THEN the log lines name the execution, and hold no token
+    assert pattern.wait(execution)["status"] == "SUCCEEDED"
+    logs = worker_logs.getvalue()
+    assert f"Heartbeat(execution_arn='{execution}')" in logs
+    assert f"TaskMessage(execution_arn='{execution}')" in logs
+    assert token not in logs
 
 
 LAMBDA_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")

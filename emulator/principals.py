@@ -1,0 +1,16 @@
+"""Who the emulator's callers are to SQS (moto correction 7, emulator/moto_fixes.py): moto's Step
+Functions interpreter signs its SQS calls with the access key "ak" (moto's boto_client_for), and
+the emulator gives the state machine's role a unique ID as IAM gives one (AROA...). A client made
+with STATE_MACHINE_ACCESS_KEY sends as the state machine, as SQS's redelivery of one of its
+messages would. No moto here: the worker processes of `make serve` use it."""
+
+STATE_MACHINE_ACCESS_KEY = "ak"
+STATE_MACHINE_ROLE_ID = "AROAEMULATEDSTATEMACHINE"
+
+
+def sender_id(access_key: str) -> str:
+    """The SenderId SQS gives a message signed with this access key: a role's unique ID and its
+    session's name, or an IAM user's ID."""
+    if access_key == STATE_MACHINE_ACCESS_KEY:
+        return f"{STATE_MACHINE_ROLE_ID}:emulated-execution"
+    return f"AIDA{access_key.upper()}"
