@@ -308,7 +308,7 @@ data "aws_iam_policy_document" "worker" {
     # be accepted; for a token from a service integration the state machine's ARN is enough, and
     # it keeps the worker from answering other state machines' tasks (AWS CDK's grantTaskResponse
     # does the same).
-    actions   = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+    actions   = local.answer_task_actions
     resources = [aws_sfn_state_machine.this.arn]
   }
 
@@ -453,6 +453,16 @@ resource "aws_iam_role" "state_machine" {
   assume_role_policy = data.aws_iam_policy_document.states_assume.json
 
   tags = var.tags
+}
+
+# What an external system needs to answer a task the work handed off (src/worker/handoff.py),
+# and nothing else: the callback_policy_json output, for its role.
+data "aws_iam_policy_document" "callback" {
+  statement {
+    sid       = "AnswerTaskTokens"
+    actions   = local.answer_task_actions
+    resources = [aws_sfn_state_machine.this.arn]
+  }
 }
 
 data "aws_iam_policy_document" "state_machine" {
@@ -687,7 +697,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         {
           title = "Outcomes of the worker's records"
           metrics = [
-            for outcome in ["TaskSucceeded", "TaskFailed", "TokenNoLongerLive", "TaskInProgress", "RecordDeferred", "RecordRetried", "MessageRefused", "MessageMalformed"] :
+            for outcome in ["TaskSucceeded", "TaskFailed", "TaskHandedOff", "TokenNoLongerLive", "TaskInProgress", "RecordDeferred", "RecordRetried", "MessageRefused", "MessageMalformed"] :
             [local.name, outcome, "service", local.name]
           ]
           stat = "Sum"

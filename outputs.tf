@@ -48,6 +48,11 @@ output "worker_role_arn" {
   value       = aws_iam_role.worker.arn
 }
 
+output "callback_policy_json" {
+  description = "An IAM policy document for an external system that answers the tasks a work hands off (src/worker/handoff.py): SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat on this state machine, nothing else. Attach it to that system's role."
+  value       = data.aws_iam_policy_document.callback.json
+}
+
 output "event_source_mapping_uuid" {
   description = "UUID of the queue-to-worker event source mapping (disable it to see an execution time out)."
   value       = aws_lambda_event_source_mapping.worker.uuid

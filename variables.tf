@@ -404,6 +404,10 @@ locals {
   # The tasks-waiting alarm's threshold, in seconds.
   task_age_alarm_seconds = floor(var.alarm_task_age_share * var.task_timeout_seconds)
 
+  # What answers a task token: the worker's role may, and an external system's, given
+  # callback_policy_json.
+  answer_task_actions = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+
   # The AWS account Powertools publishes its Lambda layers from, in the commercial Regions
   # (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer).
   powertools_publisher = "017000801446"

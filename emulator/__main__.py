@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emulator.terraform import TerraformError, TerraformNotFound, terraform
+from emulator.terraform import ROOT, TerraformError, TerraformNotFound, terraform
+
+# The worker's package by name, as Lambda's task root holds it: the demo's and serve's external
+# system answers with its callback code.
+sys.path.insert(0, str(ROOT / "src"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="NAME=VALUE",
         help="a Terraform variable (a JSON value, or else a string), e.g. task_timeout_seconds=5",
+    )
+    serve.add_argument(
+        "--hand-off",
+        action="store_true",
+        help="the worker hands every task off to an external system: you answer them",
     )
     serve.add_argument(
         "--outputs", type=Path, help="the outputs file (build/serve-PORT-outputs.json)"
@@ -72,7 +81,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"serve: {' '.join(str(refused).split())}", file=sys.stderr)
             return 2
         return serve(
-            args.port, settings, args.logs, args.outputs, args.worker_log, max(args.workers, 1)
+            args.port,
+            settings,
+            args.logs,
+            args.outputs,
+            args.worker_log,
+            max(args.workers, 1),
+            args.hand_off,
         )
     if args.command == "soak":
         from emulator.soak import main as soak_main

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -258,9 +259,10 @@ def counting_work_runs(worker_handler: Any) -> Iterator[Counter[str]]:
     work = worker_handler.do_work
     runs: Counter[str] = Counter()
 
-    def counted(task_input: Any, heartbeat: Any) -> Any:
+    @functools.wraps(work)  # its signature too: the worker reads whether it takes `callback`
+    def counted(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = work(task_input, heartbeat)
+            result = work(*args, **kwargs)
         except TaskError:
             runs["rejected"] += 1
             raise

@@ -1,16 +1,21 @@
-"""`make demo`: the pattern end to end on moto, the three outcomes an execution can have."""
+"""`make demo`: the pattern end to end on moto: the outcomes an execution can have, and a task
+handed off to an external system that answers it later (or never)."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto import mock_aws
 
+from emulator import external_system
 from emulator.console import WORKER_LOG, history, shorten, table, worker_output
 from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, load_worker
@@ -26,20 +31,42 @@ REGION = "us-east-1"
 DEMO_TASK_TIMEOUT_SECONDS = 3  # nobody waits out the Terraform default in a demo
 
 
+# What the external system answers a handed-off task with, a second after it got it.
+APPROVAL = {"approved": True, "by": "the external system"}
+
+
 @dataclass(frozen=True)
 class Scenario:
     title: str
     execution_input: Any
     worker_running: bool
     expected: tuple[str, str | None]  # (status, error)
+    hand_off: bool = False  # the work hands the task off to the external system
+    answered: bool = False  # which answers it (with APPROVAL), or not
 
 
 def scenarios(examples: WorkExamples) -> list[Scenario]:
-    """The three endings an execution can have, with the work's own example inputs."""
+    """The endings an execution can have, with the work's own example inputs; then a work that
+    hands its task off (emulator/external_system.py), answered a second later, and never."""
     return [
         Scenario("the accepted example", examples.accepted, True, ("SUCCEEDED", None)),
         Scenario(
             "the rejected example", examples.rejected, True, ("FAILED", examples.rejected_error)
+        ),
+        Scenario(
+            "handed off, answered later",
+            examples.accepted,
+            True,
+            ("SUCCEEDED", None),
+            hand_off=True,
+            answered=True,
+        ),
+        Scenario(
+            "handed off, never answered",
+            examples.accepted,
+            True,
+            ("FAILED", "CallbackTimedOut"),
+            hand_off=True,
         ),
         Scenario("the worker is stopped", examples.accepted, False, ("FAILED", "CallbackTimedOut")),
     ]
@@ -51,12 +78,18 @@ def run_demo(show_logs: bool = False) -> int:
     with (
         worker_output(show_logs, transcript) as screen,
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        tempfile.TemporaryDirectory() as external_system_store,
     ):
         sqs = boto3.client("sqs", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         settings = Settings.from_terraform(task_timeout_seconds=DEMO_TASK_TIMEOUT_SECONDS)
         deployment = deploy(sqs, sfn, settings)
         mapping = EventSourceMapping(sqs, deployment, load_worker(settings, REGION))
+        from worker import handler  # imported by load_worker, with the worker's environment
+
+        team_work = handler.do_work
+        inbox = external_system.Inbox(Path(external_system_store) / "handed-off.jsonl")
+        os.environ[external_system.INBOX_VARIABLE] = str(inbox.path)
 
         def say(text: str = "") -> None:
             print(text, file=screen, flush=True)
@@ -78,8 +111,12 @@ def run_demo(show_logs: bool = False) -> int:
                 mapping.start()
             else:
                 mapping.stop()
+            handler.do_work = external_system.do_work if scenario.hand_off else team_work
             say(f"{number}. {scenario.title}: starting an execution ...")
             name = f"demo-{number}"
+            if scenario.answered:
+                arn = execution_arn(deployment, name)
+                external_system.answer_later(inbox, arn, 1, lambda h: h.succeed(APPROVAL))
             result, seconds = execute(sfn, deployment, name, scenario.execution_input)
             outcome = (result["status"], result.get("error"))
             ok = outcome == scenario.expected
@@ -102,6 +139,7 @@ def run_demo(show_logs: bool = False) -> int:
             )
         )
 
+        handler.do_work = team_work
         mapping.start()  # the worker comes back and finds the timed-out task's message stale
         drained = wait_for(lambda: not queue_depth(sqs, deployment.queue_url), 10, interval=0.1)
         mapping.stop()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from emulator.consumers import Consumers
+from emulator.external_system import INBOX_VARIABLE
 from emulator.pattern import (
     Deployment,
     Settings,
@@ -44,10 +45,15 @@ WORKERS = 2
 TERRAFORM_TYPES = {str: "string", int: "number", float: "number", bool: "bool"}
 
 
-def files(port: int) -> tuple[Path, Path]:
-    """The outputs file and the worker's log of the serve on `port`: each serve its own."""
+def files(port: int) -> tuple[Path, Path, Path]:
+    """The outputs file, the worker's log and the external system's inbox (--hand-off) of the
+    serve on `port`: each serve its own."""
     build = ROOT / "build"
-    return build / f"serve-{port}-outputs.json", build / f"serve-{port}-worker.log"
+    return (
+        build / f"serve-{port}-outputs.json",
+        build / f"serve-{port}-worker.log",
+        build / f"serve-{port}-handed-off.jsonl",
+    )
 
 
 def serve(
@@ -57,8 +63,11 @@ def serve(
     outputs_file: Path | None = None,
     worker_log: Path | None = None,
     workers: int = WORKERS,
+    hand_off: bool = False,
 ) -> int:
-    """Serve the pattern deployed with `settings` until Ctrl-C or SIGTERM."""
+    """Serve the pattern deployed with `settings` until Ctrl-C or SIGTERM; with `hand_off`, the
+    worker runs a work that hands every task off to an external system (emulator/
+    external_system.py) whose inbox the user answers from."""
     for warning in settings.warnings:
         print(f"Terraform warns (as at plan): {warning}", file=sys.stderr)
     if not port_is_free(port):
@@ -69,7 +78,7 @@ def serve(
         )
         return 2
     stop = StopSignal()
-    default_outputs, default_log = files(port)
+    default_outputs, default_log, inbox = files(port)
     outputs_file, worker_log = outputs_file or default_outputs, worker_log or default_log
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # the ASL interpreter logs every Fail
@@ -90,10 +99,15 @@ def serve(
         outputs = emulator_outputs(
             endpoint, deployment, uuid, log_groups, None if show_logs else worker_log
         )
+        if hand_off:
+            inbox.parent.mkdir(parents=True, exist_ok=True)
+            inbox.unlink(missing_ok=True)
+            os.environ[INBOX_VARIABLE] = str(inbox)  # the worker processes' environment
         pool = Consumers(
             endpoint,
             deployment,
             min(settings.maximum_concurrency or workers, workers),
+            work="emulator.external_system:do_work" if hand_off else None,
             mapping_uuid=uuid,
             log_dir=outputs_file.with_suffix(".workers"),
             log=Path("/dev/stderr") if show_logs else worker_log,
@@ -103,11 +117,15 @@ def serve(
                 # Written once the workers poll: whoever reads the file finds the pattern whole.
                 outputs_file.parent.mkdir(parents=True, exist_ok=True)
                 outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
-                print(instructions(endpoint, outputs, outputs_file), flush=True)
+                print(
+                    instructions(endpoint, outputs, outputs_file, inbox if hand_off else None),
+                    flush=True,
+                )
                 stop.wait()
                 print("Stopping ...", flush=True)
         finally:
             outputs_file.unlink(missing_ok=True)
+            inbox.unlink(missing_ok=True)  # live tokens, of a deployment that is gone
             shutil.rmtree(pool.log_dir, ignore_errors=True)  # their reports: the soak's only
     return 0
 
@@ -157,8 +175,11 @@ def emulator_outputs(
     }
 
 
-def instructions(endpoint: str, outputs: dict[str, dict[str, Any]], outputs_file: Path) -> str:
-    """Commands to try that run verbatim, every time: each start gets a name of its own."""
+def instructions(
+    endpoint: str, outputs: dict[str, dict[str, Any]], outputs_file: Path, inbox: Path | None
+) -> str:
+    """Commands to try that run verbatim, every time: each start gets a name of its own. With an
+    inbox (--hand-off), the user answers the handed-off tasks, as an approver would."""
     value = {name: output["value"] for name, output in outputs.items()}
     aws = f"aws --endpoint-url {endpoint} --region {REGION}"
     examples = WorkExamples.load()
@@ -186,6 +207,42 @@ def instructions(endpoint: str, outputs: dict[str, dict[str, Any]], outputs_file
             "ApproximateNumberOfMessagesNotVisible"
         )
 
+    def token() -> str:
+        """Wait (10 s at most) for the worker to hand the execution's task off; its token."""
+        query = "'select(.executionArn == $arn) | .taskToken'"
+        return (
+            f'for _ in $(seq 50); do token=$(jq -r --arg arn "$arn" {query} \\\n'
+            f'      {inbox} 2>/dev/null) && [ -n "$token" ] && break; sleep 0.2; done'
+        )
+
+    if inbox is None:
+        work = f"""\
+  # an execution of the accepted example, and what became of it
+  {start("accepted", examples.accepted)}
+  {describe(2, "output")}
+
+  # an execution of the rejected example: FAILED with {examples.rejected_error}
+  {start("rejected", examples.rejected)}
+  {describe(2, "error")}
+
+  # (a work that hands its tasks off to a person or another system: make serve ARGS=--hand-off)"""
+    else:
+        work = f"""\
+  # the work hands every task off (--hand-off): the execution waits for the external system,
+  # here you, as an approver: take its token from the system's inbox and approve it
+  {start("approval", examples.accepted)}
+  {token()}
+  {aws} stepfunctions send-task-success --task-token "$token" \\
+      --task-output '{{"approved": true}}'
+  {describe(1, "output")}
+
+  # or reject one: the execution fails with your error
+  {start("approval", examples.accepted)}
+  {token()}
+  {aws} stepfunctions send-task-failure --task-token "$token" \\
+      --error Rejected --cause "over the approver's limit"
+  {describe(1, "error")}"""
+
     mapping = (
         f"{aws} lambda update-event-source-mapping --uuid {value['event_source_mapping_uuid']}"
     )
@@ -203,13 +260,7 @@ project's virtual environment has an AWS CLI for a PATH without one):
 
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing PATH="$PATH:{venv_bin}"
 
-  # an execution of the accepted example, and what became of it
-  {start("accepted", examples.accepted)}
-  {describe(2, "output")}
-
-  # an execution of the rejected example: FAILED with {examples.rejected_error}
-  {start("rejected", examples.rejected)}
-  {describe(2, "error")}
+{work}
 
   # the task queue and the dead-letter queue
   {depth(value["queue_url"])}

@@ -386,6 +386,13 @@ run "the_worker_may_do_exactly_its_job" {
   }
 
   assert {
+    condition = jsonencode([
+      for statement in data.aws_iam_policy_document.callback.statement : [coalesce(statement.effect, "Allow"), sort(statement.actions), statement.resources, length(statement.condition)]
+    ]) == jsonencode([["Allow", ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"], [var.state_machine], 0]])
+    error_message = "callback_policy_json must let an external system answer this state machine's tasks, and do nothing else."
+  }
+
+  assert {
     condition     = jsonencode(data.aws_iam_policy_document.lambda_assume.statement[*].principals) == jsonencode([[{ type = "Service", identifiers = ["lambda.amazonaws.com"] }]])
     error_message = "Only Lambda may assume the worker's role."
   }

@@ -47,24 +47,6 @@ def send_heartbeat(token: str) -> None:
     _call("send_task_heartbeat", taskToken=token)
 
 
-class Heartbeat:
-    """What the work calls to say it is still working (SendTaskHeartbeat with the task's token).
-    Its repr names the execution, never the token: a work that logs it, or an error reporter
-    that records local variables, leaks nothing that could complete the task."""
-
-    __slots__ = ("_execution_arn", "_token")
-
-    def __init__(self, token: str, execution_arn: str) -> None:
-        self._token = token
-        self._execution_arn = execution_arn
-
-    def __call__(self) -> None:
-        send_heartbeat(self._token)
-
-    def __repr__(self) -> str:
-        return f"Heartbeat(execution_arn={self._execution_arn!r})"
-
-
 def _call(operation: str, **params: str) -> None:
     try:
         getattr(client(), operation)(**params)

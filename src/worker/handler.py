@@ -5,6 +5,8 @@ Each record ends in one of these outcomes (a metric of the same name counts each
                                                         -> SendTaskSuccess
   TaskFailed         the work raised TaskError, or an unexpected error on the record's last
                      allowed receive                    -> SendTaskFailure
+  TaskHandedOff      the work handed the task off (handoff.py): the external side answers it
+                                                        -> nothing: the record is done
   TokenNoLongerLive  the execution has already moved on (Step Functions says so, or the message
                      is older than the task timeout)    -> nothing to do, never retried
   TaskInProgress     another delivery of this task attempt is being worked on
@@ -20,6 +22,8 @@ A TaskFailed whose error is WorkerFailed is also counted as WorkerFailed.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -37,6 +41,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from botocore.exceptions import ClientError
 
 from worker import callback, once
+from worker.handoff import CallbackHandle, HandedOff
 from worker.messages import (
     MalformedMessage,
     TaskError,
@@ -47,6 +52,8 @@ from worker.messages import (
 from worker.work import do_work
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -172,12 +179,11 @@ def count(outcome: str) -> None:
 
 
 def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None]:
-    """Run the work and send its result or its failure with the token: (outcome, error name)."""
-    heartbeat = callback.Heartbeat(message.task_token, message.execution_arn)
+    """Run the work and send its result or its failure with the token, unless the work handed
+    the task off: (outcome, error name)."""
+    handle = CallbackHandle(message.task_token, message.execution_arn)
     try:
-        output = work_output(
-            attempt=message.task_token, task_input=message.input, heartbeat=heartbeat
-        )
+        output = work_output(attempt=message.task_token, task_input=message.input, handle=handle)
     except TaskError as error:
         failure = error
     except (callback.TokenNoLongerLive, IdempotencyAlreadyInProgressError):
@@ -187,6 +193,8 @@ def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None
             raise
         failure = TaskError(WORKER_FAILED, f"{describe(error)} (on the last allowed receive)")
     else:
+        if output is None:
+            return "TaskHandedOff", None
         callback.send_success(message.task_token, output)
         return "TaskSucceeded", None
     callback.send_failure(message.task_token, failure.error, failure.cause)
@@ -194,9 +202,29 @@ def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None
 
 
 @once.once_per_attempt
-def work_output(*, attempt: str, task_input: Any, heartbeat: callback.Heartbeat) -> str:
-    """The work's result for this task attempt (its token), as SendTaskSuccess output."""
-    return encode_output(do_work(task_input, heartbeat))
+def work_output(*, attempt: str, task_input: Any, handle: CallbackHandle) -> str | None:
+    """The work's result for this task attempt (its token), as SendTaskSuccess output; None if
+    the work handed the task off (stored as such: a duplicate does not hand it off again). Only
+    a work that takes `callback` is given the handle, and with it the token."""
+    if takes_callback(do_work):
+        result = do_work(task_input, handle.heartbeat, callback=handle)
+    else:
+        result = do_work(task_input, handle.heartbeat)
+    if not isinstance(result, HandedOff):
+        return encode_output(result)
+    if not takes_callback(do_work):
+        raise TaskError(
+            "InvalidTaskOutput",
+            "the work returned HandedOff() but takes no callback parameter: nobody was given the "
+            "token to answer the task",
+        )
+    return None
+
+
+@functools.cache
+def takes_callback(work: Callable[..., Any]) -> bool:
+    """Whether the work asks for the task's callback handle (a parameter named `callback`)."""
+    return "callback" in inspect.signature(work).parameters
 
 
 def task_has_timed_out(record: SQSRecord) -> bool:

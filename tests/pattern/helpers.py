@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from emulator import principals
 from emulator.event_source import LambdaContext, sqs_event
 from emulator.pattern import Deployment, Settings, deploy
-from emulator.terraform import ROOT, load_hcl
+from emulator.terraform import ROOT, evaluate, load_hcl
 from emulator.watch import finished, queue_depth
 
 if TYPE_CHECKING:
@@ -196,12 +196,20 @@ def policy_document(name: str) -> dict[str, Any]:
 
 
 def statements(name: str) -> dict[str, tuple[set[str], set[str]]]:
-    """sid -> (actions, resources) of an aws_iam_policy_document; a dynamic statement's resources
-    are its for_each expression."""
+    """sid -> (actions, resources) of an aws_iam_policy_document, a `local.` list of actions
+    resolved as Terraform computes it; a dynamic statement's resources are its for_each
+    expression."""
     document = policy_document(name)
-    found = {s["sid"]: (set(s["actions"]), set(s["resources"])) for s in document["statement"]}
+    found = {s["sid"]: (actions(s), set(s["resources"])) for s in document["statement"]}
     for dynamic in document.get("dynamic", []):
         (content,) = dynamic["statement"]["content"]
         assert content["resources"] == ["${statement.value}"]
-        found[content["sid"]] = (set(content["actions"]), {dynamic["statement"]["for_each"]})
+        found[content["sid"]] = (actions(content), {dynamic["statement"]["for_each"]})
     return found
+
+
+def actions(statement: dict[str, Any]) -> set[str]:
+    listed = statement["actions"]
+    if isinstance(listed, str):  # "${local.NAME}"
+        return set(evaluate().derived[listed.removeprefix("${local.").removesuffix("}")])
+    return set(listed)

@@ -166,7 +166,7 @@ def emulator_command(*args: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_make_demo_shows_the_three_outcomes_of_the_works_examples_and_exits_zero() -> None:
+def test_make_demo_shows_every_outcome_and_a_hand_off_and_exits_zero() -> None:
     # GIVEN the work's examples (the demo runs the real work, as a user's `make demo` does)
     examples = WorkExamples.load()
 
@@ -174,17 +174,24 @@ def test_make_demo_shows_the_three_outcomes_of_the_works_examples_and_exits_zero
         emulator_command("demo"), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
 
+    # THEN the work's examples end as they should, a task handed off is answered by the external
+    # system or times out, and a task whose worker is stopped times out
     assert run.returncode == 0, run.stdout + run.stderr
-    rows = [
-        line.split() for line in run.stdout.splitlines() if line.strip()[:2] in {"1 ", "2 ", "3 "}
-    ]
+    rows = [line.split() for line in run.stdout.splitlines() if re.match(r"  [1-5] ", line)]
     statuses = [next(word for word in row if word in {"SUCCEEDED", "FAILED"}) for row in rows]
-    assert statuses == ["SUCCEEDED", "FAILED", "FAILED"]
+    assert statuses == ["SUCCEEDED", "FAILED", "SUCCEEDED", "FAILED", "FAILED"]
     assert any(word.startswith(examples.rejected_error) for word in rows[1])
-    assert any(word.startswith("CallbackTimedOut") for word in rows[2])
+    assert '"by": "the external system"' in " ".join(rows[2])  # its answer is the output
+    assert any(word.startswith("CallbackTimedOut") for word in rows[3])
+    assert any(word.startswith("CallbackTimedOut") for word in rows[4])
     assert "inputs         the work's examples, src/worker/work_examples.json" in run.stdout
     # AND it ends with the worker's own count of each outcome, read from its metric lines
     counts = run.stdout[run.stdout.index("The worker's metrics in this run") :]
-    for metric in ("TaskSucceeded", "TaskFailed", "TokenNoLongerLive"):
-        assert re.search(rf"^  {metric} +1$", counts, re.MULTILINE), counts
+    for metric, count in [
+        ("TaskSucceeded", 1),
+        ("TaskFailed", 1),
+        ("TaskHandedOff", 2),
+        ("TokenNoLongerLive", 1),
+    ]:
+        assert re.search(rf"^  {metric} +{count}$", counts, re.MULTILINE), counts
     assert "All outcomes as expected." in run.stdout

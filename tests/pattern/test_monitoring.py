@@ -309,6 +309,7 @@ def test_the_dashboard_shows_every_alarms_metric_and_the_rest_of_the_flow() -> N
     flow = {metric for metrics in AWS_METRICS.values() for metric in metrics} | {
         "TaskSucceeded",
         "TaskFailed",
+        "TaskHandedOff",
         "TokenNoLongerLive",
         "TaskInProgress",
         "RecordDeferred",

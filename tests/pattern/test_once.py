@@ -22,6 +22,7 @@ from tests.pattern import fake_work
 from tests.pattern.fake_work import crashes, rejects, result, sleeps, succeeds
 from tests.pattern.helpers import CallbackSpy, failed_ids, with_receive_count
 from worker import callback, handler
+from worker.handoff import CallbackHandle
 
 if TYPE_CHECKING:
     from tests.pattern.helpers import Pattern
@@ -110,7 +111,7 @@ def test_a_duplicate_while_the_first_run_is_still_working_comes_back_later(
     token = json.loads(message["Body"])["taskToken"]
     first = threading.Thread(
         target=handler.work_output,
-        kwargs={"attempt": token, "task_input": sleeps("slow", 2), "heartbeat": lambda: None},
+        kwargs={"attempt": token, "task_input": sleeps("slow", 2), "handle": CallbackHandle(token)},
     )
     first.start()
     wait_for(lambda: bool(table_items(pattern)), timeout=5, interval=0.05)

@@ -208,6 +208,33 @@ def test_the_commands_make_serve_prints_run_verbatim_and_again(served: Served) -
     served.stop_with_ctrl_c()
 
 
+@pytest.mark.slow
+def test_with_hand_off_a_user_answers_the_handed_off_tasks_with_the_printed_commands(
+    tmp_path: Path,
+) -> None:
+    # GIVEN make serve with a work that hands every task off to an external system
+    port = free_port()
+    served = start_serve(port, tmp_path, "--hand-off")
+    try:
+        printed = served.printed()
+        start, end = printed.index("  export AWS_ACCESS_KEY_ID"), printed.index("  # the task q")
+        commands = textwrap.dedent(printed[start:end])
+
+        # WHEN a user pastes the commands that play the approver
+        approved, rejected = aws_cli_outputs(commands, user_environment(PATH=os.environ["PATH"]))
+
+        # THEN one execution succeeded with the approval, the other failed with the rejection
+        assert approved == ["SUCCEEDED", '{"approved": true}']
+        assert rejected == ["FAILED", "Rejected"]
+        served.stop_with_ctrl_c()
+        # AND the external system's inbox of live tokens went with the emulator
+        assert not (ROOT / "build" / f"serve-{port}-handed-off.jsonl").exists()
+    finally:
+        if served.process.poll() is None:
+            os.killpg(served.process.pid, signal.SIGKILL)
+            served.process.wait()
+
+
 def test_make_serve_on_a_port_in_use_says_so_and_exits_non_zero() -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))

@@ -290,6 +290,20 @@ def test_the_worker_role_can_do_exactly_its_job() -> None:
     }
 
 
+def test_an_external_system_that_answers_handed_off_tasks_may_do_that_alone() -> None:
+    # The callback_policy_json output, for the role of the system a work hands its tasks to.
+    assert statements("callback") == {
+        "AnswerTaskTokens": (
+            {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"},
+            {"${aws_sfn_state_machine.this.arn}"},
+        ),
+    }
+    outputs = {name: block for o in load_hcl("outputs.tf")["output"] for name, block in o.items()}
+    assert (
+        outputs["callback_policy_json"]["value"] == "${data.aws_iam_policy_document.callback.json}"
+    )
+
+
 def test_a_teams_extra_permissions_are_a_policy_of_their_own_beside_the_patterns() -> None:
     extra = resource("aws_iam_role_policy", "worker_work")
     # A static switch, not the policy, decides: a policy built from resources of the same apply is

@@ -300,7 +300,7 @@ def test_the_work_may_log_its_heartbeat_and_the_task_message_and_no_token_is_wri
     # THEN the log lines name the execution, and hold no token
     assert pattern.wait(execution)["status"] == "SUCCEEDED"
     logs = worker_logs.getvalue()
-    assert f"Heartbeat(execution_arn='{execution}')" in logs
+    assert f"CallbackHandle.heartbeat of CallbackHandle(execution_arn='{execution}')>" in logs
     assert f"TaskMessage(execution_arn='{execution}')" in logs
     assert token not in logs
 

@@ -1,0 +1,66 @@
+"""Handing the task off: a work that starts something that outlives its invocation (a job in
+another system, a person's approval) gives that external side what it needs to answer the task
+later, and says that it did.
+
+A work asks for it by taking a `callback` parameter; only such a work ever holds the token:
+
+    def do_work(task_input, heartbeat, callback):
+        approvals.request(task_input["orderId"], task_token=callback.token)  # the explicit act
+        return HandedOff()
+
+The worker then calls nothing back: the record is done (TaskHandedOff), and the execution waits
+for the external side, within the task timeout. The external side answers with the token it was
+given, through the worker's own callback code (this module, callback.py and messages.py; boto3
+with states:SendTask* on the state machine, the callback_policy_json output):
+
+    CallbackHandle(token).succeed({"approved": True})          # SendTaskSuccess
+    CallbackHandle(token).fail("Rejected", "over the limit")   # SendTaskFailure
+    CallbackHandle(token).heartbeat()                          # SendTaskHeartbeat
+
+with the worker's limits and errors: a result that is not JSON, or over 256 KiB, raises TaskError
+(InvalidTaskOutput, TaskOutputTooLarge) and sends nothing, so the task still waits for a good
+answer; error and cause are cut to 256 and 32,768 characters; a token that Step Functions no
+longer waits for (the task timed out, or was answered) raises callback.TokenNoLongerLive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from worker import callback
+from worker.messages import TaskError, encode_output
+
+
+class HandedOff:
+    """What a work returns when it has handed the task off: the worker does not call back."""
+
+    def __repr__(self) -> str:
+        return "HandedOff()"
+
+
+class CallbackHandle:
+    """What answers one task: its token, and the calls that answer with it. Its repr names the
+    execution, never the token: a work that logs it, or an error reporter that records local
+    variables, leaks nothing that could complete the task. Whoever holds `token` can."""
+
+    __slots__ = ("execution_arn", "token")
+
+    def __init__(self, token: str, execution_arn: str = "") -> None:
+        self.token = token
+        self.execution_arn = execution_arn
+
+    def succeed(self, result: Any) -> None:
+        """SendTaskSuccess: `result` becomes the execution's output."""
+        callback.send_success(self.token, encode_output(result))
+
+    def fail(self, error: str, cause: str = "") -> None:
+        """SendTaskFailure: the execution fails with `error` and `cause`."""
+        failure = TaskError(error, cause)
+        callback.send_failure(self.token, failure.error, failure.cause)
+
+    def heartbeat(self) -> None:
+        """SendTaskHeartbeat: still working (needed within heartbeat_seconds, if that is set)."""
+        callback.send_heartbeat(self.token)
+
+    def __repr__(self) -> str:
+        return f"CallbackHandle(execution_arn={self.execution_arn!r})"
