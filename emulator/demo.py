@@ -23,6 +23,7 @@ from emulator.pattern import Deployment, Settings, deploy
 from emulator.terraform import ROOT
 from emulator.watch import finished, queue_depth, wait_for
 from emulator.work_examples import EXAMPLES_FILE, WorkExamples
+from worker.handoff import takes_callback
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -31,8 +32,10 @@ REGION = "us-east-1"
 DEMO_TASK_TIMEOUT_SECONDS = 3  # nobody waits out the Terraform default in a demo
 
 
-# What the external system answers a handed-off task with, a second after it got it.
+# What the external system answers a handed-off task with, a second after it got it; and what
+# the demo answers for a team's work that hands its tasks off to a system of its own.
 APPROVAL = {"approved": True, "by": "the external system"}
+STAND_IN_ANSWER = {"answeredBy": "make demo, standing in for your external system"}
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,11 @@ def run_demo(show_logs: bool = False) -> int:
         mapping = EventSourceMapping(sqs, deployment, load_worker(settings, REGION))
         from worker import handler  # imported by load_worker, with the worker's environment
 
-        team_work = handler.do_work
         inbox = external_system.Inbox(Path(external_system_store) / "handed-off.jsonl")
         os.environ[external_system.INBOX_VARIABLE] = str(inbox.path)
+        team_work, team_hands_off = handler.do_work, takes_callback(handler.do_work)
+        if team_hands_off:
+            team_work = external_system.standing_in_for(team_work, inbox)
 
         def say(text: str = "") -> None:
             print(text, file=screen, flush=True)
@@ -103,6 +108,8 @@ def run_demo(show_logs: bool = False) -> int:
         default = Settings.from_terraform().task_timeout_seconds
         say(f"  task timeout   {settings.task_timeout_seconds} s (Terraform default: {default} s)")
         say(f"  inputs         the work's examples, {EXAMPLES_FILE.relative_to(ROOT)}")
+        if team_hands_off:
+            say("  hand-offs      your work's are answered by the demo, as your system would")
         say()
 
         rows, failures = [], 0
@@ -114,9 +121,11 @@ def run_demo(show_logs: bool = False) -> int:
             handler.do_work = external_system.do_work if scenario.hand_off else team_work
             say(f"{number}. {scenario.title}: starting an execution ...")
             name = f"demo-{number}"
+            arn = execution_arn(deployment, name)
             if scenario.answered:
-                arn = execution_arn(deployment, name)
                 external_system.answer_later(inbox, arn, 1, lambda h: h.succeed(APPROVAL))
+            elif team_hands_off and scenario.worker_running:  # answered if the work hands it off
+                external_system.answer_later(inbox, arn, 1, lambda h: h.succeed(STAND_IN_ANSWER))
             result, seconds = execute(sfn, deployment, name, scenario.execution_input)
             outcome = (result["status"], result.get("error"))
             ok = outcome == scenario.expected

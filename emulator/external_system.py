@@ -8,6 +8,7 @@ the emulator's tokens, which answer nothing outside it."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -29,6 +30,22 @@ def do_work(task_input: Any, heartbeat: Callable[[], None], callback: CallbackHa
     with it: handing it on is this work's explicit act) and returns, leaving the answer to it."""
     Inbox(Path(os.environ[INBOX_VARIABLE])).add(callback, task_input)
     return HandedOff()
+
+
+def standing_in_for(work: Callable[..., Any], inbox: Inbox) -> Callable[..., Any]:
+    """A team's work that hands tasks off to a system of its own, with the emulator's external
+    system standing in for that one: each task the work hands off is also put in `inbox`."""
+
+    @functools.wraps(work)
+    def handing_off(
+        task_input: Any, heartbeat: Callable[[], None], callback: CallbackHandle
+    ) -> Any:
+        result = work(task_input, heartbeat, callback=callback)
+        if isinstance(result, HandedOff):
+            inbox.add(callback, task_input)
+        return result
+
+    return handing_off
 
 
 class Inbox:

@@ -9,11 +9,13 @@ import json
 import time
 from typing import Any
 
+from worker.handoff import CallbackHandle, HandedOff, call_work
 from worker.work import do_work
 
 
 def answer(message: dict[str, Any], sfn: Any, dynamodb: Any, table: str) -> None:
-    """Record the attempt (a conditional put), run the work, store its result, call back."""
+    """Record the attempt (a conditional put), run the work, store its result, call back (unless
+    the work handed the task off)."""
     token = message["taskToken"]
     key = {"id": {"S": "task-attempt#" + hashlib.sha256(json.dumps(token).encode()).hexdigest()}}
     now = int(time.time())
@@ -24,7 +26,8 @@ def answer(message: dict[str, Any], sfn: Any, dynamodb: Any, table: str) -> None
         ExpressionAttributeNames={"#id": "id", "#expiry": "expiration"},
         ExpressionAttributeValues={":now": {"N": str(now)}},
     )
-    output = json.dumps(do_work(message["input"], lambda: None))
+    result = call_work(do_work, message["input"], CallbackHandle(token))
+    output = "null" if isinstance(result, HandedOff) else json.dumps(result)
     dynamodb.update_item(
         TableName=table,
         Key=key,
@@ -32,4 +35,5 @@ def answer(message: dict[str, Any], sfn: Any, dynamodb: Any, table: str) -> None
         ExpressionAttributeNames={"#data": "data", "#status": "status"},
         ExpressionAttributeValues={":data": {"S": output}, ":status": {"S": "COMPLETED"}},
     )
-    sfn.send_task_success(taskToken=token, output=output)
+    if not isinstance(result, HandedOff):
+        sfn.send_task_success(taskToken=token, output=output)

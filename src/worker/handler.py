@@ -22,8 +22,6 @@ A TaskFailed whose error is WorkerFailed is also counted as WorkerFailed.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -41,7 +39,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from botocore.exceptions import ClientError
 
 from worker import callback, once
-from worker.handoff import CallbackHandle, HandedOff
+from worker.handoff import CallbackHandle, HandedOff, call_work
 from worker.messages import (
     MalformedMessage,
     TaskError,
@@ -52,8 +50,6 @@ from worker.messages import (
 from worker.work import do_work
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -204,27 +200,9 @@ def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None
 @once.once_per_attempt
 def work_output(*, attempt: str, task_input: Any, handle: CallbackHandle) -> str | None:
     """The work's result for this task attempt (its token), as SendTaskSuccess output; None if
-    the work handed the task off (stored as such: a duplicate does not hand it off again). Only
-    a work that takes `callback` is given the handle, and with it the token."""
-    if takes_callback(do_work):
-        result = do_work(task_input, handle.heartbeat, callback=handle)
-    else:
-        result = do_work(task_input, handle.heartbeat)
-    if not isinstance(result, HandedOff):
-        return encode_output(result)
-    if not takes_callback(do_work):
-        raise TaskError(
-            "InvalidTaskOutput",
-            "the work returned HandedOff() but takes no callback parameter: nobody was given the "
-            "token to answer the task",
-        )
-    return None
-
-
-@functools.cache
-def takes_callback(work: Callable[..., Any]) -> bool:
-    """Whether the work asks for the task's callback handle (a parameter named `callback`)."""
-    return "callback" in inspect.signature(work).parameters
+    the work handed the task off (stored as such: a duplicate does not hand it off again)."""
+    result = call_work(do_work, task_input, handle)
+    return None if isinstance(result, HandedOff) else encode_output(result)
 
 
 def task_has_timed_out(record: SQSRecord) -> bool:

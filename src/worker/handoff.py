@@ -25,10 +25,15 @@ longer waits for (the task timed out, or was answered) raises callback.TokenNoLo
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any
 
 from worker import callback
 from worker.messages import TaskError, encode_output
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class HandedOff:
@@ -64,3 +69,25 @@ class CallbackHandle:
 
     def __repr__(self) -> str:
         return f"CallbackHandle(execution_arn={self.execution_arn!r})"
+
+
+def call_work(work: Callable[..., Any], task_input: Any, handle: CallbackHandle) -> Any:
+    """Run the work as the worker does: its result, or HandedOff(). Only a work that takes
+    `callback` is given the handle (and with it the token); a work that returns HandedOff()
+    without it has handed the token to nobody, and fails the task rather than let it time out."""
+    if takes_callback(work):
+        return work(task_input, handle.heartbeat, callback=handle)
+    result = work(task_input, handle.heartbeat)
+    if isinstance(result, HandedOff):
+        raise TaskError(
+            "InvalidTaskOutput",
+            "the work returned HandedOff() but takes no callback parameter: nobody was given the "
+            "token to answer the task",
+        )
+    return result
+
+
+@functools.cache
+def takes_callback(work: Callable[..., Any]) -> bool:
+    """Whether the work asks for the task's callback handle (a parameter named `callback`)."""
+    return "callback" in inspect.signature(work).parameters
