@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the worker hands every task off to an external system: you answer them",
     )
     serve.add_argument(
+        "--answer-hand-offs",
+        action="store_true",
+        help="a work of yours that hands tasks off: the emulator answers each a second later, "
+        "standing in for your external system (as make demo does)",
+    )
+    serve.add_argument(
         "--outputs", type=Path, help="the outputs file (build/serve-PORT-outputs.json)"
     )
     serve.add_argument(
@@ -88,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             args.worker_log,
             max(args.workers, 1),
             args.hand_off,
+            args.answer_hand_offs,
         )
     if args.command == "soak":
         from emulator.soak import main as soak_main

@@ -32,10 +32,8 @@ REGION = "us-east-1"
 DEMO_TASK_TIMEOUT_SECONDS = 3  # nobody waits out the Terraform default in a demo
 
 
-# What the external system answers a handed-off task with, a second after it got it; and what
-# the demo answers for a team's work that hands its tasks off to a system of its own.
+# What the external system answers a handed-off task with, a second after it got it.
 APPROVAL = {"approved": True, "by": "the external system"}
-STAND_IN_ANSWER = {"answeredBy": "make demo, standing in for your external system"}
 
 
 @dataclass(frozen=True)
@@ -124,8 +122,11 @@ def run_demo(show_logs: bool = False) -> int:
             arn = execution_arn(deployment, name)
             if scenario.answered:
                 external_system.answer_later(inbox, arn, 1, lambda h: h.succeed(APPROVAL))
-            elif team_hands_off and scenario.worker_running:  # answered if the work hands it off
-                external_system.answer_later(inbox, arn, 1, lambda h: h.succeed(STAND_IN_ANSWER))
+            elif team_hands_off and scenario.worker_running and not scenario.hand_off:
+                # the team's work: answered as the team's system would, if the work hands it off
+                external_system.answer_later(
+                    inbox, arn, 1, lambda h: h.succeed(external_system.STAND_IN_ANSWER)
+                )
             result, seconds = execute(sfn, deployment, name, scenario.execution_input)
             outcome = (result["status"], result.get("error"))
             ok = outcome == scenario.expected

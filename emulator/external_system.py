@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 INBOX_VARIABLE = "HANDED_OFF_FILE"
+ANSWER_VARIABLE = "HANDED_OFF_ANSWERED"  # set: a team's handed-off tasks are answered (serve)
+# What the emulator answers a team's handed-off task with, standing in for the team's system.
+STAND_IN_ANSWER = {"answeredBy": "the emulator, standing in for your external system"}
 _APPEND = threading.Lock()
 
 
@@ -46,6 +49,21 @@ def standing_in_for(work: Callable[..., Any], inbox: Inbox) -> Callable[..., Any
         return result
 
     return handing_off
+
+
+def teams_work(task_input: Any, heartbeat: Callable[[], None], callback: CallbackHandle) -> Any:
+    """The team's work (worker.work.do_work) under `make serve`, when it hands tasks off: each task
+    it hands off is also put in the serve's inbox, for the user to answer; with --answer-hand-offs
+    (ANSWER_VARIABLE set), the emulator answers it a second later with STAND_IN_ANSWER."""
+    from worker.work import do_work
+
+    inbox = Inbox(Path(os.environ[INBOX_VARIABLE]))
+    result = standing_in_for(do_work, inbox)(task_input, heartbeat, callback)
+    if isinstance(result, HandedOff) and os.environ.get(ANSWER_VARIABLE):
+        answering = threading.Timer(1, callback.succeed, (STAND_IN_ANSWER,))
+        answering.daemon = True
+        answering.start()
+    return result
 
 
 class Inbox:

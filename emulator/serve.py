@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from emulator.consumers import Consumers
-from emulator.external_system import INBOX_VARIABLE
+from emulator.external_system import ANSWER_VARIABLE, INBOX_VARIABLE
 from emulator.pattern import (
     Deployment,
     Settings,
@@ -34,6 +34,7 @@ from emulator.server import moto_server, port_is_free
 from emulator.stopping import StopSignal
 from emulator.terraform import ROOT
 from emulator.work_examples import WorkExamples
+from worker.handoff import takes_callback
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -64,10 +65,12 @@ def serve(
     worker_log: Path | None = None,
     workers: int = WORKERS,
     hand_off: bool = False,
+    answer_hand_offs: bool = False,
 ) -> int:
     """Serve the pattern deployed with `settings` until Ctrl-C or SIGTERM; with `hand_off`, the
     worker runs a work that hands every task off to an external system (emulator/
-    external_system.py) whose inbox the user answers from."""
+    external_system.py) whose inbox the user answers from. The team's own work, if it hands tasks
+    off, hands them to that inbox too; with `answer_hand_offs`, the emulator answers them."""
     for warning in settings.warnings:
         print(f"Terraform warns (as at plan): {warning}", file=sys.stderr)
     if not port_is_free(port):
@@ -99,15 +102,25 @@ def serve(
         outputs = emulator_outputs(
             endpoint, deployment, uuid, log_groups, None if show_logs else worker_log
         )
+        from worker.work import do_work  # the team's work, as the worker processes will run it
+
+        work = None  # the team's, as it is
         if hand_off:
+            work = "emulator.external_system:do_work"
+        elif takes_callback(do_work):
+            work = "emulator.external_system:teams_work"
+            if answer_hand_offs:
+                os.environ[ANSWER_VARIABLE] = "1"  # the worker processes' environment
+        answering = work is not None and not answer_hand_offs  # the user, from the inbox
+        if work is not None:
             inbox.parent.mkdir(parents=True, exist_ok=True)
             inbox.unlink(missing_ok=True)
-            os.environ[INBOX_VARIABLE] = str(inbox)  # the worker processes' environment
+            os.environ[INBOX_VARIABLE] = str(inbox)
         pool = Consumers(
             endpoint,
             deployment,
             min(settings.maximum_concurrency or workers, workers),
-            work="emulator.external_system:do_work" if hand_off else None,
+            work=work,
             mapping_uuid=uuid,
             log_dir=outputs_file.with_suffix(".workers"),
             log=Path("/dev/stderr") if show_logs else worker_log,
@@ -118,7 +131,7 @@ def serve(
                 outputs_file.parent.mkdir(parents=True, exist_ok=True)
                 outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
                 print(
-                    instructions(endpoint, outputs, outputs_file, inbox if hand_off else None),
+                    instructions(endpoint, outputs, outputs_file, inbox if answering else None),
                     flush=True,
                 )
                 stop.wait()
@@ -228,8 +241,8 @@ def instructions(
   # (a work that hands its tasks off to a person or another system: make serve ARGS=--hand-off)"""
     else:
         work = f"""\
-  # the work hands every task off (--hand-off): the execution waits for the external system,
-  # here you, as an approver: take its token from the system's inbox and approve it
+  # the work hands the task off: the execution waits for the external system, here you, as
+  # an approver: take its token from the inbox the work's hand-offs go to, and approve it
   {start("approval", examples.accepted)}
   {token()}
   {aws} stepfunctions send-task-success --task-token "$token" \\

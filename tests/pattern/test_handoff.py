@@ -12,16 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from emulator import external_system
 from emulator.emf import worker_metrics
 from tests.pattern.fake_work import succeeds
 from tests.pattern.helpers import CallbackSpy, with_receive_count
-from worker import callback, handler
+from worker import callback, handler, work
 from worker.callback import TokenNoLongerLive
 from worker.handoff import CallbackHandle, HandedOff
 from worker.messages import TaskError
 
 if TYPE_CHECKING:
     import io
+    from pathlib import Path
 
     from tests.pattern.helpers import Aws, Pattern
 
@@ -197,3 +199,37 @@ def test_the_handle_names_its_execution_and_never_shows_its_token() -> None:
         repr(handle) == "CallbackHandle(execution_arn='arn:aws:states:eu-west-1:1:execution:m:e')"
     )
     assert "live-token" not in f"{handle} {handle!r} {handle.heartbeat!r}"
+
+
+@pytest.mark.parametrize("answered", [False, True], ids=["the-user-answers", "the-emulator-does"])
+def test_under_make_serve_a_teams_handed_off_tasks_go_to_the_inbox(
+    pattern: Pattern,
+    external: ExternalSystem,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    answered: bool,
+) -> None:
+    # GIVEN the team's work handing tasks off to a system of its own, run as make serve runs it
+    monkeypatch.setattr(work, "do_work", external.do_work)
+    monkeypatch.setattr(handler, "do_work", external_system.teams_work)
+    inbox = external_system.Inbox(tmp_path / "handed-off.jsonl")
+    monkeypatch.setenv(external_system.INBOX_VARIABLE, str(inbox.path))
+    if answered:  # make serve ARGS=--answer-hand-offs
+        monkeypatch.setenv(external_system.ANSWER_VARIABLE, "1")
+
+    # WHEN the worker hands a task off
+    execution, _ = hand_off(pattern, capsys)
+
+    # THEN the team's system has it, and so does the serve's inbox, for the user to answer
+    handle = inbox.handle(execution, timeout=1)
+    assert handle is not None
+    assert [handle.token] == external.tokens
+    if answered:  # or the emulator answers, standing in for the team's system
+        outcome = pattern.wait(execution)
+        assert json.loads(outcome["output"]) == external_system.STAND_IN_ANSWER
+    else:
+        time.sleep(1.5)
+        assert pattern.status(execution) == "RUNNING"
+        handle.succeed({"approved": True})
+        assert pattern.wait(execution)["status"] == "SUCCEEDED"

@@ -115,7 +115,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
         free_port(),
         tmp_path,
         f"--outputs {tmp_path / 'outputs.json'} --worker-log {tmp_path / 'worker.log'} "
-        f"--var task_timeout_seconds={TASK_TIMEOUT_SECONDS}",
+        f"--var task_timeout_seconds={TASK_TIMEOUT_SECONDS} "
+        "--answer-hand-offs",  # a work that hands tasks off: answered, for the accepted example
     )
     try:
         yield serving

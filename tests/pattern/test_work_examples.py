@@ -20,7 +20,16 @@ from worker.work import do_work
 if TYPE_CHECKING:
     from pathlib import Path
 
-EXAMPLE_HANDLE = CallbackHandle("a-token-of-no-task", "")
+
+class ExampleHandle(CallbackHandle):
+    """The callback handle of a task that is not one: the work may heartbeat, which sends nothing
+    here (a work that hands the task off is handed this handle, and answers nothing with it)."""
+
+    def heartbeat(self) -> None:
+        pass
+
+
+EXAMPLE_HANDLE = ExampleHandle("a-token-of-no-task", "")
 
 
 def test_the_work_accepts_its_accepted_example_with_a_result_step_functions_takes() -> None:
