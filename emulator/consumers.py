@@ -37,7 +37,7 @@ from emulator.watch import wait_for
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from emulator.pattern import Deployment
+    from emulator.deployment import Deployment
 
 REGION = "us-east-1"
 DUPLICATE = "emulator-duplicate"  # the message attribute that marks a duplicate delivery
@@ -77,7 +77,7 @@ class Consumers:
         log_dir: Path = ROOT / "build",
         log: Path | None = None,
     ) -> None:
-        from emulator.pattern import worker_environment
+        from emulator.deployment import worker_environment
 
         self.count = count
         self.log_dir = log_dir

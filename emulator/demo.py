@@ -17,9 +17,9 @@ from moto import mock_aws
 
 from emulator import external_system
 from emulator.console import WORKER_LOG, history, shorten, table, worker_output
+from emulator.deployment import Deployment, Settings, deploy
 from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, load_worker
-from emulator.pattern import Deployment, Settings, deploy
 from emulator.terraform import ROOT
 from emulator.watch import finished, queue_depth, wait_for
 from emulator.work_examples import EXAMPLES_FILE, WorkExamples

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from botocore.client import BaseClient
 
-    from emulator.pattern import Settings
+    from emulator.deployment import Settings
 
 LOG = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.05  # between polls of an empty queue
@@ -32,7 +32,7 @@ IDLE_POLL_SECONDS = 0.05  # between polls of an empty queue
 def load_worker(settings: Settings, region: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Import the worker's lambda_handler from src/ with the environment it has in Lambda: the
     region, credentials (moto's dummies unless set) and the variables main.tf gives it."""
-    from emulator.pattern import worker_environment
+    from emulator.deployment import worker_environment
     from emulator.terraform import ROOT
 
     os.environ.update(worker_environment(settings), AWS_REGION=region, AWS_DEFAULT_REGION=region)
@@ -100,7 +100,7 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
 
 
 class TaskQueue(Protocol):
-    """What the event source mapping needs of a deployment (emulator.pattern.Deployment has it)."""
+    """What the event source mapping needs of a deployment (emulator.deployment.Deployment)."""
 
     queue_url: str
     queue_arn: str

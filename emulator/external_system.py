@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator.watch import wait_for
-from worker.handoff import CallbackHandle, HandedOff
+from worker.contract import CallbackHandle, HandedOff
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -31,7 +31,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from emulator import principals
+from emulator.deployment import Settings, worker_environment
 from emulator.terraform import ROOT, evaluate
 
 if TYPE_CHECKING:
@@ -135,19 +135,8 @@ def check(root: Path = ROOT, cache: Path | None = None) -> str | None:
     cache = cache or root / "build"
     runtime = installed(runtime_requirements(root), cache)
     layer = work_layer(root, cache)
-    evaluation = evaluate(root=root)
-    name = evaluation.variables["name"]
-    table = (
-        {"IDEMPOTENCY_TABLE_NAME": f"{name}-idempotency"}
-        if evaluation.variables["idempotency"]
-        else {}
-    )
     environment = {
-        **evaluation.derived["worker_environment"],
-        **table,
-        "POWERTOOLS_SERVICE_NAME": name,
-        "POWERTOOLS_METRICS_NAMESPACE": name,
-        "STATE_MACHINE_ROLE_ID": principals.STATE_MACHINE_ROLE_ID,
+        **worker_environment(Settings.from_terraform(root=root)),
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

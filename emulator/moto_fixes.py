@@ -1,5 +1,5 @@
 """Where moto's behaviour differs from AWS's in a way the pattern would show, the narrowest
-correction, applied by `emulator.pattern.deploy` before any execution starts. Each names the
+correction, applied by `emulator.deployment.deploy` before any execution starts. Each names the
 moto release it was found in; tests/pattern/test_moto_fixes.py fails as soon as moto no longer
 needs it.
 
@@ -114,7 +114,7 @@ def start_message_move_task(self: SQSResponse) -> Any:
     raise SQSException(
         "UnsupportedOperation",
         "The emulator (moto) has no message move tasks: a dead-letter queue redrive runs on AWS "
-        "only (see the README's runbook).",
+        "only (see the runbook, docs/monitoring.md).",
     )
 
 

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from emulator.consumers import Consumers
-from emulator.external_system import ANSWER_VARIABLE, INBOX_VARIABLE
-from emulator.pattern import (
+from emulator.deployment import (
     Deployment,
     Settings,
     create_worker_mapping,
     deploy,
     idempotency_table_name,
 )
+from emulator.external_system import ANSWER_VARIABLE, INBOX_VARIABLE
 from emulator.server import moto_server, port_is_free
 from emulator.stopping import StopSignal
 from emulator.terraform import ROOT

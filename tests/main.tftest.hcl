@@ -481,6 +481,20 @@ run "the_worker_gets_the_patterns_settings_and_the_teams_own" {
   }
 }
 
+run "the_idempotency_table_is_keyed_and_expired_as_powertools_reads_it" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_dynamodb_table.idempotency[0].hash_key == "id" &&
+      one(aws_dynamodb_table.idempotency[0].attribute) == { name = "id", type = "S" } &&
+      one(aws_dynamodb_table.idempotency[0].ttl).attribute_name == "expiration" &&
+      one(aws_dynamodb_table.idempotency[0].ttl).enabled
+    )
+    error_message = "Powertools Idempotency writes its key to id and its expiry to expiration: the table must be keyed by the one and expire by the other."
+  }
+}
+
 run "without_idempotency_there_is_no_table_no_permission_and_no_setting" {
   command = plan
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from worker.messages import TaskError
+from worker.contract import TaskError
 from worker.work import do_work
 
 

@@ -1,28 +1,10 @@
-"""Lambda entry point: answers the task token of every record in an SQS batch.
-
-Each record ends in one of these outcomes (a metric of the same name counts each):
-  TaskSucceeded      the work returned a result (or had, for this task attempt: once.py)
-                                                        -> SendTaskSuccess
-  TaskFailed         the work raised TaskError, or an unexpected error on the record's last
-                     allowed receive                    -> SendTaskFailure
-  TaskHandedOff      the work handed the task off (handoff.py): the external side answers it
-                                                        -> nothing: the record is done
-  TokenNoLongerLive  the execution has already moved on (Step Functions says so, or the message
-                     is older than the task timeout)    -> nothing to do, never retried
-  TaskInProgress     another delivery of this task attempt is being worked on
-                                                        -> listed in batchItemFailures
-  RecordDeferred     the invocation could run out of time before this record is done: it was not
-                     started                            -> listed in batchItemFailures
-  RecordRetried      anything else (a transient fault)  -> listed in batchItemFailures
-  MessageRefused     not sent by this state machine's role (SQS's SenderId): the work never runs
-                                                        -> listed in batchItemFailures, then DLQ
-  MessageMalformed   no usable task token               -> listed in batchItemFailures, then DLQ
-A TaskFailed whose error is WorkerFailed is also counted as WorkerFailed.
+"""Lambda entry point: answers the task token of every record in an SQS batch, with Powertools'
+batch processing (partial batch responses): each record ends in one of the outcomes of
+outcomes.py, counted by a metric of the same name.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +20,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.exceptions import ClientError
 
-from worker import callback, once
+from worker import callback
 from worker.handoff import CallbackHandle, HandedOff, call_work
+from worker.idempotency import config as idempotency_config
+from worker.idempotency import idempotent_per_attempt
 from worker.messages import (
     MalformedMessage,
     TaskError,
@@ -47,6 +31,8 @@ from worker.messages import (
     encode_output,
     parse_task_message,
 )
+from worker.outcomes import Outcome
+from worker.settings import settings
 from worker.work import do_work
 
 if TYPE_CHECKING:
@@ -55,10 +41,6 @@ if TYPE_CHECKING:
 
 # Clocks differ a little: a message is taken for one whose task has timed out only this long after.
 CLOCK_MARGIN_SECONDS = 60
-WORKER_FAILED = "WorkerFailed"
-# The unique ID of the state machine's IAM role (main.tf sets it): SQS's SenderId of every message
-# the state machine sends begins with it.
-STATE_MACHINE_ROLE_ID = os.environ["STATE_MACHINE_ROLE_ID"]
 # A record is started only if the invocation has at least this long left, or as long as its
 # slowest record so far took, if longer.
 MIN_RECORD_SECONDS = 1.0
@@ -103,7 +85,7 @@ def record_handler(record: SQSRecord) -> None:
     defer_unless_there_is_time(record)
     started = time.monotonic()
     try:
-        answer_record(record)
+        process_message(record)
     finally:
         invocation.took(time.monotonic() - started)
 
@@ -111,8 +93,8 @@ def record_handler(record: SQSRecord) -> None:
 def refuse_unless_sent_by_the_state_machine(record: SQSRecord) -> None:
     """Whoever else may send to the queue must not get the work run on their input."""
     sender = record.raw_event.get("attributes", {}).get("SenderId", "")
-    if sender.partition(":")[0] != STATE_MACHINE_ROLE_ID:
-        count("MessageRefused")
+    if sender.partition(":")[0] != settings.state_machine_role_id:
+        count(Outcome.MESSAGE_REFUSED)
         logger.warning(
             "A message not sent by this state machine: its work is not run; it comes back, then "
             "goes to the DLQ",
@@ -127,18 +109,19 @@ def defer_unless_there_is_time(record: SQSRecord) -> None:
     try:
         invocation.check_time_for_a_record()
     except NotEnoughTime as short:
-        count("RecordDeferred")
+        count(Outcome.RECORD_DEFERRED)
         logger.info(
             "Deferred: it comes back", extra={"message_id": record.message_id, "reason": str(short)}
         )
         raise
 
 
-def answer_record(record: SQSRecord) -> None:
+def process_message(record: SQSRecord) -> None:
+    """Read the task message, run the task and count its outcome; raise to have it come back."""
     try:
         message = parse_task_message(record.body)
     except MalformedMessage as error:
-        count("MessageMalformed")
+        count(Outcome.MESSAGE_MALFORMED)
         logger.warning(
             "Malformed message: it comes back, then goes to the DLQ",
             extra={"message_id": record.message_id, "reason": str(error)},
@@ -150,31 +133,31 @@ def answer_record(record: SQSRecord) -> None:
         try:
             if task_has_timed_out(record):
                 raise callback.TokenNoLongerLive("TaskTimedOut")  # the work would run for nothing
-            outcome, error = call_back(message, last_receive=is_last_receive(record))
+            outcome, error = run_task(message, last_receive=is_last_receive(record))
         except callback.TokenNoLongerLive as stale:
-            outcome, error = "TokenNoLongerLive", stale.code
+            outcome, error = Outcome.TOKEN_NO_LONGER_LIVE, stale.code
         except IdempotencyAlreadyInProgressError:
-            count("TaskInProgress")
+            count(Outcome.TASK_IN_PROGRESS)
             logger.info("Another delivery of this task is being worked on: this one comes back")
             raise
         except Exception as failure:
-            count("RecordRetried")
+            count(Outcome.RECORD_RETRIED)
             logger.warning("The record will come back", extra={"reason": describe(failure)})
             raise
         count(outcome)
-        if error == WORKER_FAILED:
-            count(WORKER_FAILED)  # an execution the worker ended itself: an alarm watches these
+        if error == Outcome.WORKER_FAILED:  # an execution the worker ended: an alarm watches these
+            count(Outcome.WORKER_FAILED)
         # Successes are counted by their metric and logged only at DEBUG: a log line per record is
         # the largest per-record cost after the callback itself. Every other outcome is logged.
-        log = logger.debug if outcome == "TaskSucceeded" else logger.info
+        log = logger.debug if outcome is Outcome.TASK_SUCCEEDED else logger.info
         log(outcome, extra={"error": error})
 
 
-def count(outcome: str) -> None:
+def count(outcome: Outcome) -> None:
     metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
 
 
-def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None]:
+def run_task(message: TaskMessage, last_receive: bool) -> tuple[Outcome, str | None]:
     """Run the work and send its result or its failure with the token, unless the work handed
     the task off: (outcome, error name)."""
     handle = CallbackHandle(message.task_token, message.execution_arn)
@@ -187,17 +170,19 @@ def call_back(message: TaskMessage, last_receive: bool) -> tuple[str, str | None
     except Exception as error:
         if not last_receive:
             raise
-        failure = TaskError(WORKER_FAILED, f"{describe(error)} (on the last allowed receive)")
+        failure = TaskError(
+            Outcome.WORKER_FAILED, f"{describe(error)} (on the last allowed receive)"
+        )
     else:
         if output is None:
-            return "TaskHandedOff", None
+            return Outcome.TASK_HANDED_OFF, None
         callback.send_success(message.task_token, output)
-        return "TaskSucceeded", None
+        return Outcome.TASK_SUCCEEDED, None
     callback.send_failure(message.task_token, failure.error, failure.cause)
-    return "TaskFailed", failure.error
+    return Outcome.TASK_FAILED, failure.error
 
 
-@once.once_per_attempt
+@idempotent_per_attempt
 def work_output(*, attempt: str, task_input: Any, handle: CallbackHandle) -> str | None:
     """The work's result for this task attempt (its token), as SendTaskSuccess output; None if
     the work handed the task off (stored as such: a duplicate does not hand it off again)."""
@@ -210,7 +195,7 @@ def task_has_timed_out(record: SQSRecord) -> bool:
     later than that, so Step Functions no longer waits for the token (SentTimestamp is SQS's, in
     ms; a record without it is never taken for timed out)."""
     sent = record.raw_event.get("attributes", {}).get("SentTimestamp")
-    deadline = once.TASK_TIMEOUT_SECONDS + CLOCK_MARGIN_SECONDS
+    deadline = settings.task_timeout_seconds + CLOCK_MARGIN_SECONDS
     return sent is not None and time.time() - int(sent) / 1000 > deadline
 
 
@@ -218,8 +203,8 @@ def is_last_receive(record: SQSRecord) -> bool:
     """Whether SQS moves this message to the DLQ if it fails now (its receive count has reached
     the queue's maxReceiveCount, which main.tf passes as MAX_RECEIVE_COUNT). A record without
     ApproximateReceiveCount is never taken for the last."""
-    count = int(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", 1))
-    return count >= int(os.environ.get("MAX_RECEIVE_COUNT", "3"))
+    receives = int(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", 1))
+    return receives >= settings.max_receive_count
 
 
 def describe(error: Exception) -> str:
@@ -233,7 +218,7 @@ def describe(error: Exception) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A run that dies with its invocation blocks a repeat only until the invocation's timeout.
-    once.config.register_lambda_context(context)
+    idempotency_config.register_lambda_context(context)
     invocation.start(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -4,7 +4,7 @@ later, and says that it did.
 
 A work asks for it by taking a `callback` parameter; only such a work ever holds the token:
 
-    def do_work(task_input, heartbeat, callback):
+    def do_work(task_input, heartbeat, callback):  # HandedOff from worker.contract
         approvals.request(task_input["orderId"], task_token=callback.token)  # the explicit act
         return HandedOff()
 

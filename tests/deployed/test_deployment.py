@@ -108,7 +108,7 @@ def test_with_the_worker_paused_an_execution_times_out(deployment: Deployment) -
             interval=2,
         ), f"the event source mapping is not {state}"
 
-    # GIVEN the worker paused, as the README's commands pause it
+    # GIVEN the worker paused, as the runbook's commands pause it
     set_mapping(enabled=False)
     try:
         # WHEN an execution starts and the task timeout passes

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from moto import mock_aws
 
-from emulator.pattern import Settings, worker_environment
+from emulator.deployment import Settings, worker_environment
 from emulator.terraform import TerraformNotFound, terraform
 from tests.pattern.helpers import FAKE_AWS, Aws, Pattern
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from worker.messages import TaskError, json_type
+from worker.contract import TaskError, json_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable

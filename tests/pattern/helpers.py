@@ -14,8 +14,8 @@ import boto3
 from botocore.exceptions import ClientError
 
 from emulator import principals
+from emulator.deployment import Deployment, Settings, deploy
 from emulator.event_source import LambdaContext, sqs_event
-from emulator.pattern import Deployment, Settings, deploy
 from emulator.terraform import ROOT, evaluate, load_hcl
 from emulator.watch import finished, queue_depth
 

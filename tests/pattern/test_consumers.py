@@ -13,8 +13,8 @@ import pytest
 
 from emulator import principals
 from emulator.consumers import Consumers
+from emulator.deployment import Settings, deploy
 from emulator.emf import worker_metrics
-from emulator.pattern import Settings, deploy
 from emulator.server import free_port, moto_server
 from emulator.watch import queue_depth, wait_for
 from tests.pattern.fake_work import result, sleeps

@@ -10,8 +10,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto.core.models import botocore_stubber
 
+from emulator.deployment import Settings
 from emulator.event_source import EventSourceMapping
-from emulator.pattern import Settings
 from emulator.watch import wait_for
 from tests.pattern.fake_work import crashes, succeeds
 from tests.pattern.helpers import failed_ids, with_receive_count

@@ -18,6 +18,7 @@ from emulator.emf import metrics_emitted
 from emulator.terraform import ROOT, load_hcl
 from tests.pattern.fake_work import crashes, rejects, succeeds
 from tests.pattern.helpers import resource, with_receive_count
+from worker.outcomes import Outcome
 
 if TYPE_CHECKING:
     from tests.pattern.helpers import Aws, Pattern
@@ -306,22 +307,28 @@ def test_the_alarms_notify_the_alarm_actions_and_one_switch_turns_monitoring_off
 def test_the_dashboard_shows_every_alarms_metric_and_the_rest_of_the_flow() -> None:
     body = resource("aws_cloudwatch_dashboard", "this")["dashboard_body"]
     shown = set(re.findall(r'"(\w+)"', body))
-    flow = {metric for metrics in AWS_METRICS.values() for metric in metrics} | {
-        "TaskSucceeded",
-        "TaskFailed",
-        "TaskHandedOff",
-        "TokenNoLongerLive",
-        "TaskInProgress",
-        "RecordDeferred",
-        "MessageRefused",
-        "MessageMalformed",
-    }
+    flow = {metric for metrics in AWS_METRICS.values() for metric in metrics} | set(Outcome)
     assert {alarm["metric"] for alarm in alarms().values()} | flow <= shown
     assert "aws_cloudwatch_metric_alarm.this" in body  # and the alarms' states
 
 
 def test_every_alarm_has_a_runbook_entry() -> None:
-    readme = (ROOT / "README.md").read_text()
-    runbook = readme[readme.index("## Runbook") :]
+    page = (ROOT / "docs" / "monitoring.md").read_text()
+    runbook = page[page.index("## Runbook") :]
     headings = re.findall(r"^### `(\S+)`", runbook, re.MULTILINE)
     assert headings == list(alarms())
+
+
+def test_every_outcome_the_worker_counts_is_one_the_docs_explain() -> None:
+    # GIVEN the outcomes the worker counts, one metric each (src/worker/outcomes.py)
+    # THEN How it works lists each, and names no other; the worker's alarms watch only outcomes
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| outcome | when | then |") : readme.index("\n\n## Testing")]
+    listed = re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE)
+    assert sorted(listed) == sorted(Outcome)
+    watched = {
+        alarm["metric"]
+        for alarm in alarms().values()
+        if alarm["namespace"] == "${local.worker_metrics.namespace}"
+    }
+    assert watched <= set(Outcome)

@@ -141,7 +141,7 @@ def two_puts_at_once(monkeypatch: pytest.MonkeyPatch) -> int:
 def test_two_conditional_puts_at_once_let_one_through(
     aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    moto_fixes.apply()  # as emulator.pattern.deploy does
+    moto_fixes.apply()  # as emulator.deployment.deploy does
 
     assert two_puts_at_once(monkeypatch) == 1  # as DynamoDB's atomic conditional writes do
 
@@ -246,7 +246,7 @@ def test_moto_still_needs_the_message_move_task_correction(
 ) -> None:
     monkeypatch.delattr(SQSResponse, "start_message_move_task")
 
-    # If this fails, moto has message move tasks: remove correction 5 (and say so in the README).
+    # If this fails, moto has message move tasks: remove correction 5 (and docs/emulator.md's line).
     with pytest.raises(NotImplementedError):
         pattern.aws.sqs.start_message_move_task(
             SourceArn=pattern.deployment.dlq_arn, DestinationArn=pattern.deployment.queue_arn

@@ -1,6 +1,6 @@
 """`make serve` as a user runs it: the deployed suite (`make test-deployed`) passes against it,
 the timeout check included; the AWS CLI commands it prints run verbatim, and again, and so do the
-README's runbook commands; Ctrl-C stops it within seconds, under load and with executions in
+runbook's (docs/monitoring.md); Ctrl-C stops it within seconds, under load and with executions in
 flight, and it starts again at once on the same port; two serves keep their own files; a variable
 it cannot take is one line. And `make test-deployed` without a deployment skips, saying how to
 give one."""
@@ -134,7 +134,7 @@ def test_the_deployed_suite_passes_against_make_serve_and_ctrl_c_stops_it(served
     assert {output["type"] for output in outputs.values()} <= {"string", "number", "bool"}
     assert None not in [output["value"] for output in outputs.values()]
 
-    # WHEN the deployed suite runs as README says, the timeout check included
+    # WHEN the deployed suite runs as the README says, the timeout check included
     run = subprocess.run(
         [*MAKE, "test-deployed"],
         cwd=ROOT,
@@ -409,10 +409,10 @@ def test_an_input_over_256_kib_is_refused_as_aws_refuses_it(served: Served, tmp_
 
 
 def runbook_blocks() -> list[str]:
-    """The README runbook's bash blocks: the one that loads the outputs, the one for make serve,
-    then the entries'."""
-    readme = (ROOT / "README.md").read_text()
-    runbook = readme[readme.index("## Runbook") : readme.index("\n## ", readme.index("## Runbook"))]
+    """The runbook's bash blocks (docs/monitoring.md): the one that loads the outputs, the one for
+    make serve, then the entries'."""
+    page = (ROOT / "docs" / "monitoring.md").read_text()
+    runbook = page[page.index("## Runbook") :]
     return re.findall(r"```bash\n(.*?)```", runbook, re.DOTALL)
 
 

@@ -17,8 +17,16 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import pytest
 
-from emulator.pattern import Settings, worker_environment
-from emulator.terraform import INSTALL_HINT, ROOT, TerraformError, evaluate, load_hcl, terraform
+from emulator.deployment import Settings, worker_environment
+from emulator.terraform import (
+    INSTALL_HINT,
+    ROOT,
+    TerraformError,
+    evaluate,
+    load_hcl,
+    terraform,
+    variable_names,
+)
 from tests.pattern.helpers import copy_of_the_project, policy_document, resource, statements
 
 if TYPE_CHECKING:
@@ -98,8 +106,7 @@ def test_every_variable_has_a_description_type_and_default_and_is_used() -> None
     }
     for name, block in variables.items():
         assert {"description", "type", "default"} <= set(block), name
-    derived = (ROOT / "variables.tf").read_text().split("# Derived from the variables and")[1]
-    text = derived + "".join((ROOT / f).read_text() for f in ("main.tf", "outputs.tf"))
+    text = "".join((ROOT / f).read_text() for f in ("locals.tf", "main.tf", "outputs.tf"))
     referenced = set(re.findall(r"\bvar\.(\w+)", text))
     assert referenced == set(variables)
 
@@ -237,10 +244,10 @@ def test_the_worker_runs_the_handler_in_src_on_python_3_12() -> None:
     assert (ROOT / "src" / (module.replace(".", "/") + ".py")).is_file()
     assert f"def {name}(" in (ROOT / "src" / (module.replace(".", "/") + ".py")).read_text()
     environment = function["environment"][0]["variables"]
-    # The team's variables first, so that the pattern's own always win (a validation also
-    # refuses them in var.worker_environment).
+    # locals.tf's (var.worker_environment under the pattern's own settings), then the names of
+    # the deployment's resources.
     assert environment == (
-        "${merge(var.worker_environment, local.worker_environment, "
+        "${merge(local.worker_environment, "
         "{POWERTOOLS_SERVICE_NAME = local.name, POWERTOOLS_METRICS_NAMESPACE = local.name, "
         "STATE_MACHINE_ROLE_ID = aws_iam_role.state_machine.unique_id}, "
         "var.idempotency ? "
@@ -555,3 +562,29 @@ def test_without_any_terraform_make_demo_and_make_test_say_so_in_one_line(tmp_pa
     assert tests.returncode == 2
     assert INSTALL_HINT in tests.stdout + tests.stderr
     assert "Traceback" not in tests.stdout + tests.stderr
+
+
+TERRAFORM_LAYOUT = ("variables.tf", "locals.tf")
+
+
+def test_variables_tf_holds_the_variables_and_locals_tf_what_derives_from_them_alone() -> None:
+    # Where Terraform readers look: variables in variables.tf; values derived from them, and the
+    # warnings about them, in locals.tf, which the emulator evaluates offline, so nothing there
+    # may need a provider.
+    blocks = {name: set(load_hcl(name)) - {"__comments__"} for name in TERRAFORM_LAYOUT}
+    assert blocks == {"variables.tf": {"variable"}, "locals.tf": {"locals", "check"}}
+    assert "local." in (ROOT / "main.tf").read_text()  # main.tf keeps the locals of its resources
+
+
+def test_the_readmes_inputs_and_outputs_tables_are_those_of_variables_tf_and_outputs_tf() -> None:
+    # `make docs` writes them; a variable or an output changed without it leaves them stale
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "tables.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    readme = (ROOT / "README.md").read_text()
+    for name in variable_names():
+        assert f"| `{name}` |" in readme

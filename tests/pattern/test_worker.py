@@ -8,13 +8,17 @@ lists exactly the records that must come back.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from emulator.deployment import Settings, worker_environment
 from emulator.emf import worker_metrics
-from emulator.terraform import evaluate
+from emulator.terraform import ROOT, evaluate
 from tests.pattern.fake_work import crashes, rejects, result, sleeps, succeeds
 from tests.pattern.helpers import CallbackSpy, failed_ids, resource, with_receive_count
 from worker import callback, handler
@@ -25,6 +29,7 @@ from worker.messages import (
     TaskError,
     parse_task_message,
 )
+from worker.settings import Settings as WorkerSettings
 
 if TYPE_CHECKING:
     import io
@@ -358,3 +363,29 @@ def test_every_metric_survives_lambdas_log_filter_at_every_log_level(
     assert all(rank.index(level) >= asked for level in levels)
     expected_lines = {"DEBUG": 5, "INFO": 4, "WARN": 2, "ERROR": 0}
     assert len(levels) == expected_lines[log_level]
+
+
+def test_the_settings_main_tf_gives_are_read_at_import_and_a_missing_one_is_named() -> None:
+    # GIVEN the environment main.tf gives the worker, and the same without two of its settings
+    environment = worker_environment(Settings.from_terraform(max_receive_count=5))
+    read = WorkerSettings.from_environment(environment)
+    assert (read.max_receive_count, read.task_timeout_seconds) == (5, 600)
+    assert read.idempotency_table_name == environment["IDEMPOTENCY_TABLE_NAME"]
+    missing = ("MAX_RECEIVE_COUNT", "STATE_MACHINE_ROLE_ID")
+    incomplete = {k: v for k, v in os.environ.items() if k not in missing}
+
+    # WHEN the worker is imported without them, as Lambda would import it
+    run = subprocess.run(
+        [sys.executable, "-c", "import worker.handler"],
+        env={**incomplete, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    # THEN the import fails, naming both, rather than run with a default Terraform did not set
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "worker.settings.MissingSetting: STATE_MACHINE_ROLE_ID, MAX_RECEIVE_COUNT not set: main.tf "
+        "sets these on the worker function (the tests and the emulator set them as it does)"
+    )

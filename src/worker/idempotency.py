@@ -14,7 +14,6 @@ every delivery runs the work and nothing here calls DynamoDB.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import boto3
@@ -25,26 +24,27 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from worker.callback import CLIENT_CONFIG
+from worker.settings import settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-TASK_TIMEOUT_SECONDS = int(os.environ.get("TASK_TIMEOUT_SECONDS", "600"))  # main.tf passes it
-TABLE_NAME = os.environ.get("IDEMPOTENCY_TABLE_NAME")
-
-config = IdempotencyConfig(expires_after_seconds=TASK_TIMEOUT_SECONDS, hash_function="sha256")
+config = IdempotencyConfig(
+    expires_after_seconds=settings.task_timeout_seconds, hash_function="sha256"
+)
 # A client of boto3's default session, as the Step Functions client is: they share its loaded
 # service data, which a session of their own (Powertools' default) would load again at cold start.
 persistence = (
     DynamoDBPersistenceLayer(
-        table_name=TABLE_NAME, boto3_client=boto3.client("dynamodb", config=CLIENT_CONFIG)
+        table_name=settings.idempotency_table_name,
+        boto3_client=boto3.client("dynamodb", config=CLIENT_CONFIG),
     )
-    if TABLE_NAME
+    if settings.idempotency_table_name
     else None
 )
 
 
-def once_per_attempt[F: Callable[..., str]](function: F) -> F:
+def idempotent_per_attempt[F: Callable[..., str | None]](function: F) -> F:
     """`function(*, attempt=<task token>, ...)`, run at most once per token (as it is without a
     table)."""
     if persistence is None:

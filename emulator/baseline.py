@@ -1,4 +1,4 @@
-"""The bench's floor: the calls the worker makes for one task, in a plain function, with no
+"""The bench's baseline: the calls the worker makes for one task, in a plain function, with no
 batch processing, logging, metrics or idempotency library (imports nothing heavy: the bench
 measures its memory)."""
 

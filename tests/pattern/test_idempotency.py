@@ -1,4 +1,4 @@
-"""Idempotent work under at-least-once delivery (src/worker/once.py): one run of the work per
+"""Idempotent work under at-least-once delivery (src/worker/idempotency.py): one run of the work per
 task attempt, whatever SQS and the retries deliver; nothing stored for work that fails; no raw
 task token in the table; and no table, no DynamoDB call, when idempotency is off."""
 
@@ -192,9 +192,9 @@ import json, sys
 import boto3
 from moto import mock_aws
 from emulator.event_source import LambdaContext, sqs_event
-from emulator.pattern import Settings, deploy
+from emulator.deployment import Settings, deploy
 from tests.pattern import fake_work
-from worker import handler, once
+from worker import handler, idempotency
 
 handler.do_work = fake_work.do_work
 with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
@@ -209,7 +209,7 @@ with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
     tables = boto3.client("dynamodb").list_tables()["TableNames"]
     while (status := sfn.describe_execution(executionArn=execution)["status"]) == "RUNNING":
         pass
-print(json.dumps({"persistence": once.persistence is not None, "tables": tables,
+print(json.dumps({"persistence": idempotency.persistence is not None, "tables": tables,
                   "response": response, "status": status}), file=sys.__stdout__)
 """
 

@@ -1,4 +1,7 @@
-"""Deploys the pattern into moto: the queues and the state machine main.tf describes."""
+"""Deploys the pattern into moto: the queues, the idempotency table and the state machine main.tf
+describes, with the values Terraform computes (emulator/terraform.py), but for the deliberate
+differences docs/emulator.md lists (names without main.tf's random suffix, a fixed state machine
+role, the visibility timeout a test asks for, what moto does not run)."""
 
 from __future__ import annotations
 
@@ -13,42 +16,46 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from emulator import moto_fixes, principals
-from emulator.terraform import evaluate
+from emulator.terraform import ROOT, evaluate
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from botocore.client import BaseClient
 
 # moto accepts any role; on AWS this is the role main.tf creates.
 ROLE_ARN = "arn:aws:iam::123456789012:role/task-token-callback-states"
-DLQ_RETENTION_SECONDS = 1_209_600  # main.tf's aws_sqs_queue.dlq
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The values main.tf deploys with, as Terraform computes them from variables.tf."""
+    """The values main.tf deploys with, as Terraform computes them from variables.tf and locals.tf."""
 
     variables: dict[str, Any]  # every variable's value
-    visibility_timeout_seconds: int
-    maximum_concurrency: int | None  # None: provisioned pollers, no cap
-    worker_environment: dict[str, str]  # but the names worker_environment() adds
+    derived: dict[str, Any]  # every value of locals.tf
+    visibility_timeout_seconds: int  # Terraform's, unless a test asks for another
     warnings: tuple[str, ...]  # what Terraform's check blocks would say at plan
 
     @classmethod
     def from_terraform(
-        cls, visibility_timeout_seconds: int | None = None, **variables: Any
+        cls, visibility_timeout_seconds: int | None = None, root: Path = ROOT, **variables: Any
     ) -> Settings:
-        """Terraform's values for these variables (the others keep their defaults). A visibility
-        timeout given here departs from Terraform's on purpose: a test that needs a record back
-        within a second asks for it."""
-        evaluation = evaluate(variables)
+        """Terraform's values for these variables (the others keep their defaults), from the
+        configuration in `root`. A visibility timeout given here departs from Terraform's on
+        purpose: a test that needs a record back within a second asks for it."""
+        evaluation = evaluate(variables, root=root)
         return cls(
             variables=evaluation.variables,
+            derived=evaluation.derived,
             visibility_timeout_seconds=visibility_timeout_seconds
             or evaluation.derived["visibility_timeout_seconds"],
-            maximum_concurrency=evaluation.derived["maximum_concurrency"],
-            worker_environment=evaluation.derived["worker_environment"],
             warnings=tuple(evaluation.warnings),
         )
+
+    @property
+    def maximum_concurrency(self) -> int | None:
+        """The event source mapping's cap; None with provisioned pollers."""
+        return self.derived["maximum_concurrency"]
 
     def __getattr__(self, name: str) -> Any:
         """A variable's value, as `settings.task_timeout_seconds`."""
@@ -85,7 +92,7 @@ def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
         QueueName=f"{name}-dlq",
         Attributes={
             "SqsManagedSseEnabled": "true",
-            "MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS),
+            "MessageRetentionPeriod": str(settings.derived["dead_letter_retention_seconds"]),
         },
     )["QueueUrl"]
     dlq_arn = _queue_arn(sqs, dlq_url)
@@ -134,16 +141,17 @@ def endpoint(client: BaseClient) -> str | None:
 
 
 def create_idempotency_table(dynamodb: BaseClient, settings: Settings) -> None:
-    """main.tf's aws_dynamodb_table.idempotency: keyed by `id`, expired by TTL on `expiration`."""
+    """main.tf's aws_dynamodb_table.idempotency: its key, and its TTL attribute."""
     name = idempotency_table_name(settings)
+    key, expiry = (settings.derived[f"idempotency_{a}_attribute"] for a in ("key", "expiry"))
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
     )
     dynamodb.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": expiry}
     )
 
 
@@ -153,13 +161,13 @@ def idempotency_table_name(settings: Settings) -> str:
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:
-    """The environment main.tf gives the worker Lambda (Powertools reads it at import), merged as
-    main.tf merges it. The service, namespace and table names are built from var.name, to which
-    main.tf adds the deployment's random suffix."""
+    """The environment main.tf gives the worker Lambda (Powertools reads it at import): Terraform's
+    local.worker_environment, and the names main.tf adds from the deployment's resources. The
+    service, namespace and table names are built from var.name, to which main.tf adds the
+    deployment's random suffix; the role ID is the emulator's (emulator/principals.py)."""
     table = {"IDEMPOTENCY_TABLE_NAME": idempotency_table_name(settings)}
     return {
-        **settings.variables["worker_environment"],
-        **settings.worker_environment,
+        **settings.derived["worker_environment"],
         "POWERTOOLS_SERVICE_NAME": settings.name,
         "POWERTOOLS_METRICS_NAMESPACE": settings.name,
         "STATE_MACHINE_ROLE_ID": principals.STATE_MACHINE_ROLE_ID,

@@ -1,0 +1,110 @@
+# Values derived from the variables and the work's files alone, and the warnings Terraform gives
+# at plan about them (check blocks). main.tf's own locals are the ones that need a resource.
+#
+# Nothing here may use a resource, a data source or a provider: the emulator and the tests evaluate
+# this file with variables.tf (and statemachine/, the work's examples and requirements) with real
+# Terraform, offline, so that what they run is what main.tf deploys.
+
+locals {
+  # AWS advises a visibility timeout of at least six times the function timeout plus the batching
+  # window for an SQS event source, so that a message is not handed out again while its batch is
+  # still being gathered, worked on, or retried after a throttled invocation.
+  visibility_timeout_seconds = 6 * var.worker_timeout_seconds + var.batching_window_seconds
+
+  # On a record's last allowed receive the worker turns an unexpected error into WorkerFailed. That
+  # receive comes (max_receive_count - 1) visibility timeouts after the first at the earliest, and
+  # its work may run for up to the worker's timeout.
+  last_receive_done_seconds = (var.max_receive_count - 1) * local.visibility_timeout_seconds + var.worker_timeout_seconds
+
+  # The ASL template and its templatefile() variables, except partition and queue_url (from AWS).
+  state_machine_template = "${path.module}/statemachine/callback.asl.json"
+  state_machine_settings = {
+    task_timeout_seconds = var.task_timeout_seconds
+    heartbeat_seconds    = var.heartbeat_seconds
+  }
+
+  # The worker's environment (src/worker/settings.py reads it), but for the names main.tf adds from
+  # the deployment's resources: the pattern's own settings, with var.worker_environment merged
+  # under them (its validations refuse the pattern's names).
+  worker_settings = {
+    MAX_RECEIVE_COUNT    = tostring(var.max_receive_count)
+    TASK_TIMEOUT_SECONDS = tostring(var.task_timeout_seconds)
+    POWERTOOLS_LOG_LEVEL = var.log_level
+  }
+  worker_environment       = merge(var.worker_environment, local.worker_settings)
+  worker_environment_names = concat(keys(local.worker_settings), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "STATE_MACHINE_ROLE_ID", "IDEMPOTENCY_TABLE_NAME"])
+
+  # The dead-letter queue keeps a message as long as SQS allows (14 days): time to read and redrive.
+  dead_letter_retention_seconds = 1209600
+
+  # The idempotency table's key and expiry attributes: Powertools Idempotency's defaults.
+  idempotency_key_attribute    = "id"
+  idempotency_expiry_attribute = "expiration"
+
+  # What var.worker_environment may not set, in any case: Lambda's reserved names (AWS_*, LAMBDA_*,
+  # TZ) and those that would redirect the worker's calls or change the code it runs.
+  worker_environment_refused = {
+    prefixes = ["AWS_", "POWERTOOLS_", "PYTHON", "LD_", "LAMBDA_"]
+    names = [
+      "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
+      "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PATH", "LANG", "TZ",
+    ]
+    why = "AWS_* and LAMBDA_* are Lambda's or redirect the worker's AWS calls, task tokens and all (AWS_ENDPOINT_URL*), or run other code at start (AWS_LAMBDA_EXEC_WRAPPER); POWERTOOLS_* could log task tokens (POWERTOOLS_LOGGER_LOG_EVENT); PYTHON* and LD_* change the code Python loads; proxies and CA bundles can read every callback; PATH, LANG and TZ are Lambda's to set."
+  }
+
+  # The work's examples (src/worker/work_examples.json), each input quoted for a POSIX shell, for
+  # the start commands in outputs.tf.
+  work_examples = jsondecode(file("${path.module}/src/worker/work_examples.json"))
+  work_example_inputs_quoted = {
+    for name, example in local.work_examples : name => "'${replace(jsonencode(example.input), "'", "'\\''")}'"
+  }
+
+  # The event source mapping's cap on concurrent invocations, unless it has provisioned pollers.
+  maximum_concurrency = var.provisioned_pollers == null ? coalesce(var.maximum_concurrency, 10) : null
+
+  # The tasks-waiting alarm's threshold, in seconds.
+  task_age_alarm_seconds = floor(var.alarm_task_age_share * var.task_timeout_seconds)
+
+  # What answers a task token: the worker's role may, and an external system's, given
+  # callback_policy_json.
+  answer_task_actions = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+
+  # The AWS account Powertools publishes its Lambda layers from, in the commercial Regions
+  # (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer).
+  powertools_publisher = "017000801446"
+
+  # The work's third-party dependencies, if its requirements file names any (a line that is not
+  # blank or a comment): terraform apply then builds a layer of them (main.tf).
+  work_requirements     = "${path.module}/src/worker/work_requirements.txt"
+  work_has_dependencies = length(regexall("(?m)^[[:space:]]*[^#[:space:]]", file(local.work_requirements))) > 0
+}
+
+# A warning, not a validation: such values deploy and work, but a task whose work keeps failing
+# then waits out its timeout instead of failing on its last receive, as the docs promise.
+check "failing_work_ends_as_worker_failed" {
+  assert {
+    condition     = local.last_receive_done_seconds <= var.task_timeout_seconds
+    error_message = "A task whose work keeps failing will end as CallbackTimedOut, not WorkerFailed: its last receive (max_receive_count = ${var.max_receive_count}, ${local.visibility_timeout_seconds} s apart) is done ${local.last_receive_done_seconds} s after the first, later than task_timeout_seconds = ${var.task_timeout_seconds}. Raise task_timeout_seconds, or lower max_receive_count or worker_timeout_seconds."
+  }
+
+  assert {
+    condition     = var.heartbeat_seconds == null || try(var.heartbeat_seconds > local.visibility_timeout_seconds, true)
+    error_message = "A task whose work fails once will end as CallbackTimedOut (States.HeartbeatTimeout), not be retried: no heartbeat comes while its message waits out the ${local.visibility_timeout_seconds} s visibility timeout, longer than heartbeat_seconds = ${coalesce(var.heartbeat_seconds, 0)}. Raise heartbeat_seconds above the visibility timeout, or accept that a failed attempt ends the execution."
+  }
+}
+
+# A warning, not a refusal: following Powertools' releases is a choice some teams make on purpose.
+check "the_worker_runs_the_powertools_release_it_was_tested_with" {
+  assert {
+    condition     = var.powertools_version != "latest"
+    error_message = "powertools_version = \"latest\": each apply after a Powertools release gives the worker a layer it was never tested with, chosen by a parameter Powertools' release job rewrites. Pin a release (\"3.37.0\", the one the tests run) and change it when you choose to."
+  }
+}
+
+# A warning too: the state machine then runs as asked, but two alarms go blind.
+check "the_state_machine_log_feeds_its_alarms" {
+  assert {
+    condition     = !var.monitoring || var.state_machine_log_level != "OFF"
+    error_message = "The callback-timed-out and tasks-not-sent alarms count the state machine's ExecutionFailed log events, which it logs at every level but OFF: with state_machine_log_level = OFF they never go off."
+  }
+}

@@ -1,0 +1,50 @@
+"""The worker's settings: read once, at import, from the environment main.tf gives the function.
+
+Each has one source, Terraform: no default here repeats one of its values. A setting that is not
+set is an error at import (MissingSetting, naming it), not a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+class MissingSetting(RuntimeError):
+    """The environment lacks a setting main.tf gives the worker function."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # The unique ID of the state machine's IAM role: SQS's SenderId of every message the state
+    # machine sends begins with it.
+    state_machine_role_id: str
+    # The Task state's TimeoutSeconds: no token is live for longer.
+    task_timeout_seconds: int
+    # The task queue's maxReceiveCount: the receive after which SQS moves a message to the DLQ.
+    max_receive_count: int
+    # The idempotency table; None where var.idempotency is false (main.tf then sets none).
+    idempotency_table_name: str | None
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> Settings:
+        required = ("STATE_MACHINE_ROLE_ID", "TASK_TIMEOUT_SECONDS", "MAX_RECEIVE_COUNT")
+        missing = [name for name in required if not environment.get(name)]
+        if missing:
+            raise MissingSetting(
+                f"{', '.join(missing)} not set: main.tf sets these on the worker function (the "
+                "tests and the emulator set them as it does)"
+            )
+        return cls(
+            state_machine_role_id=environment["STATE_MACHINE_ROLE_ID"],
+            task_timeout_seconds=int(environment["TASK_TIMEOUT_SECONDS"]),
+            max_receive_count=int(environment["MAX_RECEIVE_COUNT"]),
+            idempotency_table_name=environment.get("IDEMPOTENCY_TABLE_NAME") or None,
+        )
+
+
+settings = Settings.from_environment(os.environ)
