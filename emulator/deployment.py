@@ -29,7 +29,7 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/task-token-callback-states"
 
 @dataclass(frozen=True)
 class Settings:
-    """The values main.tf deploys with, as Terraform computes them from variables.tf and locals.tf."""
+    """The values main.tf deploys with, as Terraform computes them (variables.tf, locals.tf)."""
 
     variables: dict[str, Any]  # every variable's value
     derived: dict[str, Any]  # every value of locals.tf
