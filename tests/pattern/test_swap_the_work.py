@@ -28,17 +28,14 @@ MANIFEST_WORK = '''"""Check a manifest: `{"manifest": "<a YAML document with a l
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from worker.messages import TaskError
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from worker.contract import Heartbeat, TaskError
 
 
-def do_work(task_input: Any, heartbeat: Callable[[], None]) -> dict[str, Any]:
+def do_work(task_input: Any, heartbeat: Heartbeat) -> dict[str, Any]:
     text = task_input.get("manifest") if isinstance(task_input, dict) else None
     if not isinstance(text, str):
         raise TaskError("InvalidManifest", "manifest must be a YAML document, in a string")
@@ -60,7 +57,7 @@ MANIFEST_EXAMPLES = {
 MANIFEST_REQUIREMENT = "PyYAML==6.0.2"
 MANIFEST_TEST = """import pytest
 
-from worker.messages import TaskError
+from worker.contract import TaskError
 from worker.work import do_work
 
 
