@@ -21,7 +21,7 @@ variable "tags" {
 }
 
 variable "task_timeout_seconds" {
-  description = "How long the state machine waits for the worker's callback before it fails with CallbackTimedOut (TimeoutSeconds). An integer from 1 to 31536000 (one year, the longest a Standard execution runs). 600 leaves a task whose work keeps failing time for all max_receive_count receives, so that it ends as WorkerFailed (see the check below)."
+  description = "How long the state machine waits for the worker's callback before it fails with CallbackTimedOut (TimeoutSeconds). An integer from 1 to 31536000 (one year, the longest a Standard execution runs). 600 leaves a task whose work keeps failing time for all max_receive_count receives, so that it ends as WorkerFailed (Terraform warns at plan where it does not: locals.tf)."
   type        = number
   default     = 600
 
