@@ -204,7 +204,7 @@ variable "include_execution_data" {
 }
 
 variable "tracing" {
-  description = "Whether Step Functions and Lambda write X-Ray traces: each execution's states and its SQS SendMessage, and each worker invocation's initialization and duration. Off by default: the worker adds no segment of its own (Powertools' Tracer would show each AWS call, at 0.2 to 0.6 s more of every cold start: make bench), so a trace adds little to the metrics and logs, and X-Ray charges per trace."
+  description = "Whether Step Functions and Lambda write X-Ray traces: each execution's states and its SQS SendMessage, and each worker invocation's initialization and duration. Off by default: the worker adds no segment of its own (Powertools' Tracer would show each AWS call, at about 80 ms more of every cold start: make bench), so a trace adds little to the metrics and logs, and X-Ray charges per trace."
   type        = bool
   default     = false
 }
