@@ -20,10 +20,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.exceptions import ClientError
 
-from worker import callback
+from worker import callback, idempotency
 from worker.handoff import CallbackHandle, HandedOff, call_work
-from worker.idempotency import config as idempotency_config
-from worker.idempotency import idempotent_per_attempt
 from worker.messages import (
     MalformedMessage,
     TaskError,
@@ -182,7 +180,7 @@ def run_task(message: TaskMessage, last_receive: bool) -> tuple[Outcome, str | N
     return Outcome.TASK_FAILED, failure.error
 
 
-@idempotent_per_attempt
+@idempotency.idempotent_per_attempt
 def work_output(*, attempt: str, task_input: Any, handle: CallbackHandle) -> str | None:
     """The work's result for this task attempt (its token), as SendTaskSuccess output; None if
     the work handed the task off (stored as such: a duplicate does not hand it off again)."""
@@ -218,7 +216,7 @@ def describe(error: Exception) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A run that dies with its invocation blocks a repeat only until the invocation's timeout.
-    idempotency_config.register_lambda_context(context)
+    idempotency.config.register_lambda_context(context)
     invocation.start(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
