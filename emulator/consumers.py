@@ -189,12 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     sqs = boto3.client("sqs", region_name=REGION)
     queue = TaskQueue(**json.loads(args.queue))
     # A duplicate is the state machine's message delivered again: it keeps its sender.
-    as_the_state_machine = boto3.client(
-        "sqs",
-        region_name=REGION,
-        aws_access_key_id=principals.STATE_MACHINE_ACCESS_KEY,
-        aws_secret_access_key="testing",
-    )
+    as_the_state_machine = principals.sqs_as_the_state_machine(region_name=REGION)
     duplicates = AtLeastOnce(as_the_state_machine, queue.queue_url, args.duplicate_pct)
     enabled = (
         mapping_enabled(boto3.client("lambda", region_name=REGION), args.mapping_uuid)

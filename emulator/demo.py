@@ -91,8 +91,9 @@ def run_demo(show_logs: bool = False) -> int:
         inbox = external_system.Inbox(Path(external_system_store) / "handed-off.jsonl")
         os.environ[external_system.INBOX_VARIABLE] = str(inbox.path)
         team_work, team_hands_off = handler.do_work, takes_callback(handler.do_work)
-        if team_hands_off:
-            team_work = external_system.standing_in_for(team_work, inbox)
+        if team_hands_off:  # answered a second later, as the team's system would answer it
+            os.environ[external_system.ANSWER_VARIABLE] = "1"
+            team_work = external_system.teams_work
 
         def say(text: str = "") -> None:
             print(text, file=screen, flush=True)
@@ -122,11 +123,6 @@ def run_demo(show_logs: bool = False) -> int:
             arn = execution_arn(deployment, name)
             if scenario.answered:
                 external_system.answer_later(inbox, arn, 1, lambda h: h.succeed(APPROVAL))
-            elif team_hands_off and scenario.worker_running and not scenario.hand_off:
-                # the team's work: answered as the team's system would, if the work hands it off
-                external_system.answer_later(
-                    inbox, arn, 1, lambda h: h.succeed(external_system.STAND_IN_ANSWER)
-                )
             result, seconds = execute(sfn, deployment, name, scenario.execution_input)
             outcome = (result["status"], result.get("error"))
             ok = outcome == scenario.expected
@@ -150,6 +146,7 @@ def run_demo(show_logs: bool = False) -> int:
         )
 
         handler.do_work = team_work
+        os.environ.pop(external_system.ANSWER_VARIABLE, None)  # the timed-out task: nobody answers
         mapping.start()  # the worker comes back and finds the timed-out task's message stale
         drained = wait_for(lambda: not queue_depth(sqs, deployment.queue_url), 10, interval=0.1)
         mapping.stop()

@@ -8,7 +8,6 @@ the emulator's tokens, which answer nothing outside it."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import threading
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 INBOX_VARIABLE = "HANDED_OFF_FILE"
-ANSWER_VARIABLE = "HANDED_OFF_ANSWERED"  # set: a team's handed-off tasks are answered (serve)
+ANSWER_VARIABLE = "HANDED_OFF_ANSWERED"  # set: a team's handed-off tasks are answered
 # What the emulator answers a team's handed-off task with, standing in for the team's system.
 STAND_IN_ANSWER = {"answeredBy": "the emulator, standing in for your external system"}
 _APPEND = threading.Lock()
@@ -35,34 +34,20 @@ def do_work(task_input: Any, heartbeat: Callable[[], None], callback: CallbackHa
     return HandedOff()
 
 
-def standing_in_for(work: Callable[..., Any], inbox: Inbox) -> Callable[..., Any]:
-    """A team's work that hands tasks off to a system of its own, with the emulator's external
-    system standing in for that one: each task the work hands off is also put in `inbox`."""
-
-    @functools.wraps(work)
-    def handing_off(
-        task_input: Any, heartbeat: Callable[[], None], callback: CallbackHandle
-    ) -> Any:
-        result = work(task_input, heartbeat, callback=callback)
-        if isinstance(result, HandedOff):
-            inbox.add(callback, task_input)
-        return result
-
-    return handing_off
-
-
 def teams_work(task_input: Any, heartbeat: Callable[[], None], callback: CallbackHandle) -> Any:
-    """The team's work (worker.work.do_work) under `make serve`, when it hands tasks off: each task
-    it hands off is also put in the serve's inbox, for the user to answer; with --answer-hand-offs
-    (ANSWER_VARIABLE set), the emulator answers it a second later with STAND_IN_ANSWER."""
+    """The team's work (worker.work.do_work), when it hands tasks off to a system of its own, with
+    the emulator's standing in for that one: each task it hands off is also put in the inbox, for
+    the user to answer (`make serve`); with ANSWER_VARIABLE set (`make demo`, `make serve
+    ARGS=--answer-hand-offs`), the emulator answers it a second later with STAND_IN_ANSWER."""
     from worker.work import do_work
 
-    inbox = Inbox(Path(os.environ[INBOX_VARIABLE]))
-    result = standing_in_for(do_work, inbox)(task_input, heartbeat, callback)
-    if isinstance(result, HandedOff) and os.environ.get(ANSWER_VARIABLE):
-        answering = threading.Timer(1, callback.succeed, (STAND_IN_ANSWER,))
-        answering.daemon = True
-        answering.start()
+    result = do_work(task_input, heartbeat, callback=callback)
+    if isinstance(result, HandedOff):
+        Inbox(Path(os.environ[INBOX_VARIABLE])).add(callback, task_input)
+        if os.environ.get(ANSWER_VARIABLE):
+            answering = threading.Timer(1, callback.succeed, (STAND_IN_ANSWER,))
+            answering.daemon = True
+            answering.start()
     return result
 
 

@@ -98,12 +98,7 @@ def _soak(
 ) -> SoakResult:
     clients = {"endpoint_url": endpoint, "region_name": REGION}
     sqs, sfn = boto3.client("sqs", **clients), boto3.client("stepfunctions", **clients)
-    as_the_state_machine = boto3.client(
-        "sqs",
-        **clients,
-        aws_access_key_id=principals.STATE_MACHINE_ACCESS_KEY,
-        aws_secret_access_key="testing",
-    )
+    as_the_state_machine = principals.sqs_as_the_state_machine(**clients)
     # A short visibility timeout sends poison messages through their receives quickly; long
     # enough for a batch to finish, so that SQS hands out no more duplicates than the soak makes.
     settings = Settings.from_terraform(visibility_timeout_seconds=5, task_timeout_seconds=300)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -20,8 +22,6 @@ from emulator.terraform import ROOT, evaluate, load_hcl
 from emulator.watch import finished, queue_depth
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from botocore.client import BaseClient
 
 REGION = "us-east-1"
@@ -133,6 +133,22 @@ class Pattern:
         """Messages in the task queue (or the DLQ), visible or in flight."""
         url = self.deployment.dlq_url if dlq else self.deployment.queue_url
         return queue_depth(self.aws.sqs, url)
+
+
+def machine_without(
+    stand_ins: Path, packages: tuple[str, ...], python_path: tuple[Path, ...] = ()
+) -> dict[str, str]:
+    """os.environ as on a machine without a terraform CLI on PATH and without these Python
+    packages (each a stand-in in `stand_ins` whose import fails), with `python_path` after them."""
+    for package in packages:
+        (stand_ins / package).mkdir()
+        (stand_ins / package / "__init__.py").write_text(f"raise ImportError('no {package}')\n")
+    directories = os.environ["PATH"].split(os.pathsep)
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join(p for p in directories if not (Path(p) / "terraform").exists()),
+        "PYTHONPATH": os.pathsep.join(map(str, (stand_ins, *python_path))),
+    }
 
 
 def failed_ids(response: dict[str, Any]) -> set[str]:

