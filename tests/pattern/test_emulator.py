@@ -189,17 +189,18 @@ def test_make_demo_shows_every_outcome_and_a_hand_off_and_exits_zero() -> None:
     # AND it ends with the worker's own count of each outcome, read from its metric lines
     counts = run.stdout[run.stdout.index("The worker's metrics in this run") :]
     # (a team's work may hand the accepted example off too: the demo answers it, as the team's
-    # system would, and it is counted as handed off)
+    # system would, and it is counted as handed off; so is the timed-out task's message the worker
+    # finds when it comes back, unless the work called Step Functions first, a heartbeat, and was
+    # told that the token is no longer live)
     accepted_handed_off = json.dumps(STAND_IN_ANSWER)[:40] in " ".join(rows[0])
     assert not accepted_handed_off or "hand-offs      your work's are answered" in run.stdout
-    for metric, count in [
-        ("TaskSucceeded", 0 if accepted_handed_off else 1),
-        ("TaskFailed", 1),
-        ("TaskHandedOff", 3 if accepted_handed_off else 2),
-        ("TokenNoLongerLive", 1),
-    ]:
-        if not count:
-            assert metric not in counts, counts
-            continue
-        assert re.search(rf"^  {metric} +{count}$", counts, re.MULTILINE), counts
+    found = {m: int(n) for m, n in re.findall(r"^  (\w+) +(\d+)$", counts, re.MULTILINE)}
+    assert found["TaskFailed"] == 1, counts
+    if accepted_handed_off:
+        assert "TaskSucceeded" not in found, counts
+        assert found["TaskHandedOff"] >= 3, counts
+        assert found["TaskHandedOff"] + found.get("TokenNoLongerLive", 0) == 4, counts
+    else:
+        assert (found["TaskSucceeded"], found["TaskHandedOff"]) == (1, 2), counts
+        assert found["TokenNoLongerLive"] == 1, counts
     assert "All outcomes as expected." in run.stdout
