@@ -5,8 +5,9 @@ Terraform sends {"requirements", "architecture", "build_dir"} as JSON on stdin a
 {"path", "base64sha256"} from stdout. pip installs manylinux wheels for Lambda's Python 3.12 on
 Amazon Linux 2023 (glibc 2.34) and the worker's architecture, whatever machine runs the plan, into
 python/ of a zip with fixed timestamps and order: the same requirements give the same bytes, so
-the layer changes only when they do. The zip is kept in build_dir under their hash, so later plans
-do not run pip again.
+the layer changes only when they do. The zip is built again at every plan, never taken from
+build_dir on the strength of its name (pip takes the wheels from its cache, so this is quick), and
+is named by its own SHA-256: two plans at once write the same bytes to the same file.
 
 A requirements file with hashes (`--hash=sha256:...` on each line, as `pip-compile
 --generate-hashes` or `uv pip compile --generate-hashes` writes a lock file) puts pip in its
@@ -36,7 +37,6 @@ PYTHON_VERSION = "3.12"  # the worker's runtime, python3.12
 MANYLINUX = ("manylinux_2_34", "manylinux_2_28", "manylinux2014")
 MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say
-RECIPE = "1"  # changes when this script builds differently, so cached zips are rebuilt
 
 
 class DependenciesError(Exception):
@@ -44,24 +44,20 @@ class DependenciesError(Exception):
 
 
 def build(requirements: Path, architecture: str, build_dir: Path) -> dict[str, str]:
-    """The layer zip for these requirements: built now, or found from an earlier plan."""
+    """The layer zip for these requirements, built now: its path and its base64 SHA-256."""
     if architecture not in MACHINES:
         raise DependenciesError(f"architecture must be one of {sorted(MACHINES)}")
-    try:
-        wanted = requirements.read_bytes()
-    except OSError as error:
-        raise DependenciesError(f"cannot read {requirements}: {error.strerror}") from None
-    key = hashlib.sha256(b"\0".join([wanted, architecture.encode(), RECIPE.encode()]))
-    layer = build_dir / f"work-dependencies-{architecture}-{key.hexdigest()[:16]}.zip"
-    if not layer.exists():
-        build_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=build_dir) as staging:
-            install(requirements, architecture, Path(staging) / "python")
-            unfinished = Path(staging) / layer.name
-            write_zip(Path(staging), unfinished)
-            unfinished.replace(layer)  # whole or not at all
-    digest = hashlib.sha256(layer.read_bytes()).digest()
-    return {"path": str(layer), "base64sha256": base64.b64encode(digest).decode()}
+    if not requirements.is_file():
+        raise DependenciesError(f"cannot read {requirements}: no such file")
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=build_dir) as staging:
+        install(requirements, architecture, Path(staging) / "python")
+        unfinished = Path(staging) / "layer.zip"
+        write_zip(Path(staging), unfinished)
+        digest = hashlib.sha256(unfinished.read_bytes())
+        layer = build_dir / f"work-dependencies-{architecture}-{digest.hexdigest()[:16]}.zip"
+        unfinished.replace(layer)  # whole or not at all
+    return {"path": str(layer), "base64sha256": base64.b64encode(digest.digest()).decode()}
 
 
 def install(requirements: Path, architecture: str, target: Path) -> None:

@@ -30,9 +30,12 @@ locals {
     MAX_RECEIVE_COUNT    = tostring(var.max_receive_count)
     TASK_TIMEOUT_SECONDS = tostring(var.task_timeout_seconds)
     POWERTOOLS_LOG_LEVEL = var.log_level
+    # No AWS configuration file, wherever HOME points: one could set endpoint_url for the worker's
+    # clients and send every callback, task token and all, to another host.
+    AWS_CONFIG_FILE = "/dev/null"
   }
   worker_environment       = merge(var.worker_environment, local.worker_settings)
-  worker_environment_names = concat(keys(local.worker_settings), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "STATE_MACHINE_ROLE_ID", "IDEMPOTENCY_TABLE_NAME"])
+  worker_environment_names = concat(keys(local.worker_settings), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "IDEMPOTENCY_TABLE_NAME"])
 
   # The dead-letter queue keeps a message as long as SQS allows (14 days): time to read and redrive.
   dead_letter_retention_seconds = 1209600
@@ -44,12 +47,12 @@ locals {
   # What var.worker_environment may not set, in any case: Lambda's reserved names (AWS_*, LAMBDA_*,
   # TZ) and those that would redirect the worker's calls or change the code it runs.
   worker_environment_refused = {
-    prefixes = ["AWS_", "POWERTOOLS_", "PYTHON", "LD_", "LAMBDA_"]
+    prefixes = ["AWS_", "POWERTOOLS_", "PYTHON", "LD_", "LAMBDA_", "OPENSSL_"]
     names = [
       "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
-      "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PATH", "LANG", "TZ",
+      "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSLKEYLOGFILE", "HOME", "PATH", "LANG", "TZ",
     ]
-    why = "AWS_* and LAMBDA_* are Lambda's or redirect the worker's AWS calls, task tokens and all (AWS_ENDPOINT_URL*), or run other code at start (AWS_LAMBDA_EXEC_WRAPPER); POWERTOOLS_* could log task tokens (POWERTOOLS_LOGGER_LOG_EVENT); PYTHON* and LD_* change the code Python loads; proxies and CA bundles can read every callback; PATH, LANG and TZ are Lambda's to set."
+    why = "AWS_* and LAMBDA_* are Lambda's or redirect the worker's AWS calls, task tokens and all (AWS_ENDPOINT_URL*), or run other code at start (AWS_LAMBDA_EXEC_WRAPPER); POWERTOOLS_* could log task tokens (POWERTOOLS_LOGGER_LOG_EVENT); PYTHON* and LD_* change the code Python loads; proxies, CA bundles and OPENSSL_* can read every callback, and SSLKEYLOGFILE writes its TLS keys to a file; HOME would point the AWS SDK at another configuration; PATH, LANG and TZ are Lambda's to set."
   }
 
   # The work's examples (src/worker/work_examples.json), each input quoted for a POSIX shell, for
@@ -77,6 +80,8 @@ locals {
   # blank or a comment): terraform apply then builds a layer of them (main.tf).
   work_requirements     = "${path.module}/src/worker/work_requirements.txt"
   work_has_dependencies = length(regexall("(?m)^[[:space:]]*[^#[:space:]]", file(local.work_requirements))) > 0
+  # Hashes put pip in its hash-checking mode, for every package: without any, it checks none.
+  work_dependencies_hashed = strcontains(file(local.work_requirements), "--hash=")
 }
 
 # A warning, not a validation: such values deploy and work, but a task whose work keeps failing
@@ -90,6 +95,15 @@ check "failing_work_ends_as_worker_failed" {
   assert {
     condition     = var.heartbeat_seconds == null || try(var.heartbeat_seconds > local.visibility_timeout_seconds, true)
     error_message = "A task whose work fails once will end as CallbackTimedOut (States.HeartbeatTimeout), not be retried: no heartbeat comes while its message waits out the ${local.visibility_timeout_seconds} s visibility timeout, longer than heartbeat_seconds = ${coalesce(var.heartbeat_seconds, 0)}. Raise heartbeat_seconds above the visibility timeout, or accept that a failed attempt ends the execution."
+  }
+}
+
+# A warning, not a refusal: a list without hashes installs, but pip then takes whatever the index
+# serves, at plan time, with the plan's credentials in its environment.
+check "the_works_dependencies_are_pinned_with_hashes" {
+  assert {
+    condition     = !local.work_has_dependencies || local.work_dependencies_hashed
+    error_message = "src/worker/work_requirements.txt lists the work's dependencies without hashes: pip checks nothing it downloads for the worker's layer. Write it as a lock file with hashes (pip-compile --generate-hashes, or uv pip compile --generate-hashes)."
   }
 }
 

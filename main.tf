@@ -224,7 +224,6 @@ resource "aws_lambda_function" "worker" {
       {
         POWERTOOLS_SERVICE_NAME      = local.name
         POWERTOOLS_METRICS_NAMESPACE = local.name
-        STATE_MACHINE_ROLE_ID        = aws_iam_role.state_machine.unique_id # SQS's SenderId of its tasks
       },
       var.idempotency ? { IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name } : {},
     )

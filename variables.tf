@@ -204,7 +204,7 @@ variable "include_execution_data" {
 }
 
 variable "tracing" {
-  description = "Whether Step Functions and Lambda write X-Ray traces: each execution's states and its SQS SendMessage, and each worker invocation's initialization and duration. Off by default: the worker adds no segment of its own (Powertools' Tracer would show each AWS call, at about 80 ms more of every cold start: make bench), so a trace adds little to the metrics and logs, and X-Ray charges per trace."
+  description = "Whether Step Functions and Lambda write X-Ray traces: each execution's states and its SQS SendMessage, and each worker invocation's initialization and duration. Off by default: the worker adds no segment of its own (Powertools' Tracer would show each AWS call, at about 100 ms more of every cold start: make bench), so a trace adds little to the metrics and logs, and X-Ray charges per trace."
   type        = bool
   default     = false
 }
@@ -238,7 +238,7 @@ variable "worker_policy_json" {
 }
 
 variable "worker_environment" {
-  description = "Extra environment variables for the worker, for the work's own settings: names of letters, digits and underscores, starting with a letter. The pattern's own names are refused, and so are (in any case) AWS_*, POWERTOOLS_*, PYTHON*, LD_*, LAMBDA_* and the proxy, CA bundle, PATH, LANG and TZ variables: they would send the worker's AWS calls, task tokens included, elsewhere, run other code at start, or are Lambda's to set."
+  description = "Extra environment variables for the worker, for the work's own settings: names of letters, digits and underscores, starting with a letter. The pattern's own names are refused, and so are (in any case) AWS_*, POWERTOOLS_*, PYTHON*, LD_*, LAMBDA_*, OPENSSL_*, the proxy and CA bundle variables, SSLKEYLOGFILE, HOME, PATH, LANG and TZ: they would send the worker's AWS calls, task tokens included, elsewhere or let them be read, run other code at start, or are Lambda's to set."
   type        = map(string)
   default     = {}
 

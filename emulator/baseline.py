@@ -14,9 +14,10 @@ from worker.work import do_work
 
 
 def answer(message: dict[str, Any], sfn: Any, dynamodb: Any, table: str) -> None:
-    """Record the attempt (a conditional put), run the work, store its result, call back (unless
-    the work handed the task off)."""
+    """Prove the task live (a heartbeat), record the attempt (a conditional put), run the work,
+    store its result, call back (unless the work handed the task off)."""
     token = message["taskToken"]
+    sfn.send_task_heartbeat(taskToken=token)
     key = {"id": {"S": "task-attempt#" + hashlib.sha256(json.dumps(token).encode()).hexdigest()}}
     now = int(time.time())
     dynamodb.put_item(

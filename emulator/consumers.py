@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from emulator import principals
 from emulator.stopping import StopSignal
 from emulator.terraform import ROOT
 from emulator.watch import wait_for
@@ -95,10 +94,9 @@ class Consumers:
         self.environment = {
             **os.environ,
             **worker_environment(deployment.settings),
+            **deployment.worker_credentials,
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         }
         self.processes: list[subprocess.Popen[str]] = []
@@ -116,11 +114,14 @@ class Consumers:
         for index in range(self.count):
             self.report(index).unlink(missing_ok=True)
             self.report(index).with_suffix(".polling").unlink(missing_ok=True)
+            # Each in a session of its own, so that a terminal's Ctrl-C reaches only the process
+            # that started them, which stops them (SIGTERM); one that outlives it stops itself.
             with self.log(index).open("a") as log:  # appended to: one line at a time
                 process = subprocess.Popen(
                     [sys.executable, "-m", "emulator.consumers", *self.arguments,
                      "--report", str(self.report(index))],
                     cwd=ROOT, env=self.environment, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )  # fmt: skip
             self.processes.append(process)
         for index, process in enumerate(self.processes):
@@ -186,11 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         module, function = args.work.split(":")
         worker_handler.do_work = getattr(importlib.import_module(module), function)
     stop = StopSignal()
+    parent = os.getppid()
     sqs = boto3.client("sqs", region_name=REGION)
     queue = TaskQueue(**json.loads(args.queue))
-    # A duplicate is the state machine's message delivered again: it keeps its sender.
-    as_the_state_machine = principals.sqs_as_the_state_machine(region_name=REGION)
-    duplicates = AtLeastOnce(as_the_state_machine, queue.queue_url, args.duplicate_pct)
+    duplicates = AtLeastOnce(sqs, queue.queue_url, args.duplicate_pct)
     enabled = (
         mapping_enabled(boto3.client("lambda", region_name=REGION), args.mapping_uuid)
         if args.mapping_uuid
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         mapping = EventSourceMapping(sqs, queue, handler, enabled=enabled, wait_seconds=1)
         with mapping:
             args.report.with_suffix(".polling").touch()
-            stop.wait()
+            stop.wait(or_until=lambda: os.getppid() != parent)
     report = Report(
         records=mapping.stats.records,
         failed_records=mapping.stats.failed_records,

@@ -85,7 +85,7 @@ def run_demo(show_logs: bool = False) -> int:
         sfn = boto3.client("stepfunctions", region_name=REGION)
         settings = Settings.from_terraform(task_timeout_seconds=DEMO_TASK_TIMEOUT_SECONDS)
         deployment = deploy(sqs, sfn, settings)
-        mapping = EventSourceMapping(sqs, deployment, load_worker(settings, REGION))
+        mapping = EventSourceMapping(sqs, deployment, load_worker(deployment, REGION))
         from worker import handler  # imported by load_worker, with the worker's environment
 
         inbox = external_system.Inbox(Path(external_system_store) / "handed-off.jsonl")

@@ -75,6 +75,15 @@ class Deployment:
     state_machine_arn: str
 
     @property
+    def worker_credentials(self) -> dict[str, str]:
+        """The worker's credentials, as Lambda gives them to the function in its environment: of
+        a role that may answer this state machine's tasks alone (emulator/principals.py)."""
+        return {
+            "AWS_ACCESS_KEY_ID": principals.worker_access_key(self.state_machine_arn),
+            "AWS_SECRET_ACCESS_KEY": principals.SECRET_ACCESS_KEY,
+        }
+
+    @property
     def batch_size(self) -> int:
         return self.settings.batch_size
 
@@ -164,13 +173,12 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     """The environment main.tf gives the worker Lambda (Powertools reads it at import): Terraform's
     local.worker_environment, and the names main.tf adds from the deployment's resources. The
     service, namespace and table names are built from var.name, to which main.tf adds the
-    deployment's random suffix; the role ID is the emulator's (emulator/principals.py)."""
+    deployment's random suffix."""
     table = {"IDEMPOTENCY_TABLE_NAME": idempotency_table_name(settings)}
     return {
         **settings.derived["worker_environment"],
         "POWERTOOLS_SERVICE_NAME": settings.name,
         "POWERTOOLS_METRICS_NAMESPACE": settings.name,
-        "STATE_MACHINE_ROLE_ID": principals.STATE_MACHINE_ROLE_ID,
         **(table if settings.idempotency else {}),
     }
 

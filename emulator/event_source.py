@@ -23,19 +23,24 @@ if TYPE_CHECKING:
 
     from botocore.client import BaseClient
 
-    from emulator.deployment import Settings
+    from emulator.deployment import Deployment
 
 LOG = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.05  # between polls of an empty queue
 
 
-def load_worker(settings: Settings, region: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def load_worker(
+    deployment: Deployment, region: str
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Import the worker's lambda_handler from src/ with the environment it has in Lambda: the
-    region, credentials (moto's dummies unless set) and the variables main.tf gives it."""
+    region and the variables main.tf gives it. In this process it signs with the process's own
+    credentials (its role's scope is emulated for the worker processes, emulator/consumers.py)."""
     from emulator.deployment import worker_environment
     from emulator.terraform import ROOT
 
-    os.environ.update(worker_environment(settings), AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    os.environ.update(
+        worker_environment(deployment.settings), AWS_REGION=region, AWS_DEFAULT_REGION=region
+    )
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(key, "testing")
     if str(ROOT / "src") not in sys.path:

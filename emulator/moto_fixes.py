@@ -25,9 +25,12 @@ needs it.
    bytes (UTF-8) with a ValidationException (StartExecution's API reference, `input`: "Maximum
    length of 262144"). The correction: the same refusal, before the execution exists.
 
-5. moto 5.2.5: StartMessageMoveTask (an SQS dead-letter queue redrive) is not implemented, and
-   moto answers it with a 500 and a traceback. The emulator cannot move messages either; the
-   correction answers with a named error that says so.
+5. moto 5.2.5: StartMessageMoveTask (a dead-letter queue redrive) is not implemented, and moto
+   answers it with a 500 and a traceback. SQS moves each message of the dead-letter queue to the
+   destination (by default the queue whose redrive policy names it) as a new message: a new ID, a
+   new enqueue time, a receive count from zero, sent by the identity that started the move task.
+   The correction: the same, for every visible message, at once (SQS moves them at a rate);
+   ListMessageMoveTasks lists the tasks, each COMPLETED.
 
 6. moto 5.2.5: SendTaskHeartbeat answers InvalidToken for a live token when its Task state sets no
    HeartbeatSeconds (the token's callback has no heartbeat clock to reset). Step Functions
@@ -36,12 +39,11 @@ needs it.
    would take the refusal for a dead task and never call back. The correction: a live token's
    heartbeat is accepted, and resets the heartbeat clock where there is one.
 
-7. moto 5.2.5: every SQS message has one SenderId, whoever sent it. SQS gives the sender's
-   principal: an IAM user's ID, or an IAM role's unique ID and the session's name. The worker
-   refuses a message that its state machine's role did not send, so the emulator must tell them
-   apart. The correction: a message's SenderId is its caller's, by the access key that signed the
-   request: moto's own Step Functions interpreter sends as the state machine's role, any other
-   caller as an IAM user of that key (emulator/principals.py).
+7. moto checks no IAM. The worker's role may answer (SendTask*) its own state machine's tasks alone,
+   and Step Functions refuses it another's (AccessDeniedException): the worker takes that refusal
+   for a message it must not run. The correction: a caller that signs with a worker's access key
+   (emulator/principals.py) is refused a token of any other state machine; any other caller may
+   answer any task, as an administrator may.
 """
 
 from __future__ import annotations
@@ -49,26 +51,31 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from moto.core.exceptions import AWSError
+from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
-from moto.sqs.exceptions import SQSException
-from moto.sqs.models import Message
+from moto.sqs.exceptions import QueueDoesNotExist
 from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from emulator import principals
+
+if TYPE_CHECKING:
+    from moto.sqs.models import SQSBackend
 
 MOTO_GET_EXECUTIONS = StepFunctionsParserBackend._get_executions
 MOTO_PUT_ITEM = Table.put_item
 MOTO_START_EXECUTION = StepFunctionsParserBackend.start_execution
 MOTO_NOTIFY_HEARTBEAT = CallbackEndpoint.notify_heartbeat
-MOTO_MESSAGE_INIT = Message.__init__
-MOTO_SEND_MESSAGE = SQSResponse.send_message
-MOTO_SEND_MESSAGE_BATCH = SQSResponse.send_message_batch
-_sender = threading.local()
+MOTO_ANSWERS = {
+    name: getattr(StepFunctionResponse, name)
+    for name in ("send_task_success", "send_task_failure", "send_task_heartbeat")
+}
 MAX_INPUT_BYTES = 262_144  # StartExecution's `input`, in UTF-8
 _ONE_PUT_AT_A_TIME = threading.Lock()
 
@@ -110,12 +117,53 @@ def start_execution_as_aws(
     )
 
 
-def start_message_move_task(self: SQSResponse) -> Any:
-    raise SQSException(
-        "UnsupportedOperation",
-        "The emulator (moto) has no message move tasks: a dead-letter queue redrive runs on AWS "
-        "only (see the runbook, docs/monitoring.md).",
-    )
+def start_message_move_task(self: SQSResponse) -> ActionResult:
+    """SQS's move task, done at once: each visible message of the source queue becomes a new
+    message of the destination, sent by this caller, its body and message attributes kept."""
+    backend: SQSBackend = self.sqs_backend
+    source = _queue(backend, self._get_param("SourceArn"))
+    destination_arn = self._get_param("DestinationArn")
+    if destination_arn:
+        destination = _queue(backend, destination_arn)
+    else:
+        (destination,) = backend.list_dead_letter_source_queues(source.name)
+    moved = 0
+    while messages := backend.receive_message(source.name, 10, 0, 30, ["All"]):
+        for message in messages:
+            backend.send_message(
+                destination.name, message.body, message_attributes=message.message_attributes
+            )
+            backend.delete_message(source.name, message.receipt_handle)
+            moved += 1
+    task = {
+        "TaskHandle": str(uuid.uuid4()),
+        "SourceArn": source.queue_arn,
+        "DestinationArn": destination.queue_arn,
+        "Status": "COMPLETED",
+        "ApproximateNumberOfMessagesMoved": moved,
+        "ApproximateNumberOfMessagesToMove": moved,
+    }
+    _MOVE_TASKS.setdefault(source.queue_arn, []).insert(0, task)
+    return ActionResult({"TaskHandle": task["TaskHandle"]})
+
+
+def list_message_move_tasks(self: SQSResponse) -> ActionResult:
+    source = _queue(self.sqs_backend, self._get_param("SourceArn"))
+    tasks = [
+        {k: v for k, v in task.items() if k != "TaskHandle"}
+        for task in _MOVE_TASKS.get(source.queue_arn, [])
+    ]
+    return ActionResult({"Results": tasks})
+
+
+_MOVE_TASKS: dict[str, list[dict[str, Any]]] = {}
+
+
+def _queue(backend: SQSBackend, arn: str) -> Any:
+    for queue in backend.queues.values():
+        if queue.queue_arn == arn:
+            return queue
+    raise QueueDoesNotExist()
 
 
 def accepted_heartbeat(self: CallbackEndpoint) -> bool:
@@ -124,33 +172,43 @@ def accepted_heartbeat(self: CallbackEndpoint) -> bool:
     return True
 
 
-def access_key(request: SQSResponse) -> str:
+class AccessDeniedException(AWSError):
+    TYPE = "AccessDeniedException"
+    STATUS = 400
+
+
+def access_key(request: Any) -> str:
     """The access key that signed the request (moto's get_access_key knows only keys of 20
-    capitals and digits; moto's interpreter signs with "ak")."""
+    capitals and digits)."""
     signed = re.search(r"Credential=([^/,\s]+)/", request.headers.get("Authorization", ""))
     return signed.group(1) if signed else ""
 
 
-def sent_by_caller(send: Any) -> Any:
-    """moto's SendMessage (or SendMessageBatch), its messages' SenderId the caller's."""
+def answered_within_the_callers_rights(answer: Any) -> Any:
+    """moto's SendTaskSuccess (Failure, Heartbeat), refused to a worker for a token of another
+    state machine than its own, as IAM refuses it."""
 
-    def send_as_caller(self: SQSResponse) -> Any:
-        _sender.id = principals.sender_id(access_key(self))
-        try:
-            return send(self)
-        finally:
-            _sender.id = None
+    def answer_as_caller(self: StepFunctionResponse) -> Any:
+        allowed = principals.state_machine_answered_by(access_key(self))
+        owner = allowed and _state_machine_of(
+            self.stepfunction_backend, self._get_param("taskToken")
+        )
+        if owner and owner != allowed:
+            raise AccessDeniedException(
+                f"User: {access_key(self)} is not authorized to perform: "
+                f"states:{self._get_action()} on resource: {owner}"
+            )
+        return answer(self)
 
-    return send_as_caller
+    return answer_as_caller
 
 
-def message_with_sender(self: Message, *args: Any, **kwargs: Any) -> None:
-    MOTO_MESSAGE_INIT(self, *args, **kwargs)
-    self.sender_id = getattr(_sender, "id", None) or self.sender_id
-
-
-send_message_as_caller = sent_by_caller(MOTO_SEND_MESSAGE)
-send_message_batch_as_caller = sent_by_caller(MOTO_SEND_MESSAGE_BATCH)
+def _state_machine_of(backend: StepFunctionsParserBackend, token: str) -> str | None:
+    """The state machine of the execution that waits for (or waited for) this token, if any."""
+    for execution in backend._get_executions():
+        if execution.exec_worker.env.callback_pool_manager.get(token) is not None:
+            return execution.state_machine_arn
+    return None
 
 
 def apply() -> None:
@@ -158,7 +216,7 @@ def apply() -> None:
     Table.put_item = atomic_put_item  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = start_execution_as_aws  # type: ignore[method-assign]
     SQSResponse.start_message_move_task = start_message_move_task  # type: ignore[attr-defined]
+    SQSResponse.list_message_move_tasks = list_message_move_tasks  # type: ignore[attr-defined]
     CallbackEndpoint.notify_heartbeat = accepted_heartbeat  # type: ignore[method-assign]
-    SQSResponse.send_message = send_message_as_caller  # type: ignore[method-assign]
-    SQSResponse.send_message_batch = send_message_batch_as_caller  # type: ignore[method-assign]
-    Message.__init__ = message_with_sender  # type: ignore[method-assign]
+    for name, answer in MOTO_ANSWERS.items():
+        setattr(StepFunctionResponse, name, answered_within_the_callers_rights(answer))

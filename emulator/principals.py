@@ -1,35 +1,29 @@
-"""Who the emulator's callers are to SQS (moto correction 7, emulator/moto_fixes.py): moto's Step
-Functions interpreter signs its SQS calls with the access key "ak" (moto's boto_client_for), and
-the emulator gives the state machine's role a unique ID as IAM gives one (AROA...). A client made
-with STATE_MACHINE_ACCESS_KEY sends as the state machine, as SQS's redelivery of one of its
-messages would. No moto here: the worker processes of `make serve` use it."""
+"""Who may answer a task on the emulator. moto checks no IAM; on AWS the worker's role may answer
+(SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat) its own state machine's tasks alone (main.tf's
+AnswerTaskTokens statement), and Step Functions refuses it another's with AccessDeniedException.
+
+So a deployment's worker processes (`make serve`, the soak) sign with an access key of their own,
+and so does the tests' worker, and the emulator refuses that key a token of another state machine,
+as IAM would (moto correction 7, emulator/moto_fixes.py). Any other caller (a user's AWS CLI, a
+test, the worker `make demo` runs in its own process) answers any task, as an administrator may.
+No moto here: the worker processes use it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import hashlib
 
-import boto3
-
-if TYPE_CHECKING:
-    from botocore.client import BaseClient
-
-STATE_MACHINE_ACCESS_KEY = "ak"
-STATE_MACHINE_ROLE_ID = "AROAEMULATEDSTATEMACHINE"
+SECRET_ACCESS_KEY = "testing"  # moto takes any
+_WORKERS: dict[str, str] = {}  # a worker's access key -> the state machine it may answer for
 
 
-def sender_id(access_key: str) -> str:
-    """The SenderId SQS gives a message signed with this access key: a role's unique ID and its
-    session's name, or an IAM user's ID."""
-    if access_key == STATE_MACHINE_ACCESS_KEY:
-        return f"{STATE_MACHINE_ROLE_ID}:emulated-execution"
-    return f"AIDA{access_key.upper()}"
+def worker_access_key(state_machine_arn: str) -> str:
+    """The access key of the worker that may answer the tasks of this state machine alone."""
+    key = "AKIAWORKER" + hashlib.sha256(state_machine_arn.encode()).hexdigest()[:10].upper()
+    _WORKERS[key] = state_machine_arn
+    return key
 
 
-def sqs_as_the_state_machine(**client_arguments: Any) -> BaseClient:
-    """An SQS client whose messages SQS takes for the state machine's (a redelivery of one)."""
-    return boto3.client(
-        "sqs",
-        aws_access_key_id=STATE_MACHINE_ACCESS_KEY,
-        aws_secret_access_key="testing",  # moto takes any
-        **client_arguments,
-    )
+def state_machine_answered_by(access_key: str) -> str | None:
+    """The state machine whose tasks alone a caller may answer; None for a caller who may answer
+    any."""
+    return _WORKERS.get(access_key)

@@ -81,6 +81,7 @@ def serve(
         )
         return 2
     stop = StopSignal()
+    os.umask(0o077)  # its files (outputs, the worker's log, an inbox of live tokens): the user's
     default_outputs, default_log, inbox = files(port)
     outputs_file, worker_log = outputs_file or default_outputs, worker_log or default_log
 
@@ -221,11 +222,12 @@ def instructions(
         )
 
     def token() -> str:
-        """Wait (10 s at most) for the worker to hand the execution's task off; its token."""
+        """Wait (10 s at most) for the worker to hand the execution's task off; its token, into a
+        file of the user's alone: a token on a command line is there for `ps` to show."""
         query = "'select(.executionArn == $arn) | .taskToken'"
         return (
-            f'for _ in $(seq 50); do token=$(jq -r --arg arn "$arn" {query} \\\n'
-            f'      {inbox} 2>/dev/null) && [ -n "$token" ] && break; sleep 0.2; done'
+            f'for _ in $(seq 50); do jq -j --arg arn "$arn" {query} {inbox} \\\n'
+            f'      > "$token_file" 2>/dev/null; [ -s "$token_file" ] && break; sleep 0.2; done'
         )
 
     if inbox is None:
@@ -243,18 +245,20 @@ def instructions(
         work = f"""\
   # the work hands the task off: the execution waits for the external system, here you, as
   # an approver: take its token from the inbox the work's hand-offs go to, and approve it
+  token_file=$(mktemp)  # readable by you alone; the token stays off every command line
   {start("approval", examples.accepted)}
   {token()}
-  {aws} stepfunctions send-task-success --task-token "$token" \\
+  {aws} stepfunctions send-task-success --task-token "file://$token_file" \\
       --task-output '{{"approved": true}}'
   {describe(1, "output")}
 
   # or reject one: the execution fails with your error
   {start("approval", examples.accepted)}
   {token()}
-  {aws} stepfunctions send-task-failure --task-token "$token" \\
+  {aws} stepfunctions send-task-failure --task-token "file://$token_file" \\
       --error Rejected --cause "over the approver's limit"
-  {describe(1, "error")}"""
+  {describe(1, "error")}
+  rm "$token_file\""""
 
     mapping = (
         f"{aws} lambda update-event-source-mapping --uuid {value['event_source_mapping_uuid']}"

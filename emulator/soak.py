@@ -1,7 +1,7 @@
 """`make soak`: executions through the emulator with rejected inputs, duplicate deliveries and
-poison messages (malformed, and sent by another principal), consumed by 1, 2 and 4 worker
-processes at once (Lambda's execution environments): every execution must end as its input calls
-for, none by timing out, and the work must run once per accepted execution."""
+poison messages (malformed, and with a token Step Functions never issued), consumed by 1, 2 and 4
+worker processes at once (Lambda's execution environments): every execution must end as its input
+calls for, none by timing out, and the work must run once per accepted execution."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 
-from emulator import principals
 from emulator.console import table, worker_output
 from emulator.consumers import Consumers, every
 from emulator.deployment import Settings, deploy
@@ -34,8 +33,9 @@ class SoakResult:
     succeeded: int
     failed_as_rejected: int
     other_endings: int
-    poison_sent: int
-    poison_in_dlq: int
+    malformed_sent: int
+    malformed_in_dlq: int
+    forged_sent: int
     duplicates_sent: int
     duplicates_absorbed: int
     live_successes: int
@@ -54,7 +54,7 @@ class SoakResult:
             self.succeeded == self.accepted_inputs
             and self.failed_as_rejected == self.executions - self.accepted_inputs
             and self.other_endings == 0
-            and self.poison_in_dlq == self.poison_sent
+            and self.malformed_in_dlq == self.malformed_sent
             and self.duplicates_absorbed == self.duplicates_sent
             and self.live_successes == self.accepted_inputs
             and self.work_runs_accepted == self.accepted_inputs
@@ -98,14 +98,18 @@ def _soak(
 ) -> SoakResult:
     clients = {"endpoint_url": endpoint, "region_name": REGION}
     sqs, sfn = boto3.client("sqs", **clients), boto3.client("stepfunctions", **clients)
-    as_the_state_machine = principals.sqs_as_the_state_machine(**clients)
     # A short visibility timeout sends poison messages through their receives quickly; long
     # enough for a batch to finish, so that SQS hands out no more duplicates than the soak makes.
     settings = Settings.from_terraform(visibility_timeout_seconds=5, task_timeout_seconds=300)
     deployment = deploy(sqs, sfn, settings)
     rejected = [every(f"input-{i}", rejected_pct) for i in range(executions)]
     inputs = [examples.rejected if no else examples.accepted for no in rejected]
-    poison = [f'{{"poison": {i}}}' for i in range(executions * poison_pct // 100)]
+    # Poison both ways: bodies the worker cannot read, and task messages whose token Step
+    # Functions never issued (as a forged one would be): the first go to the DLQ, the second are
+    # done without running the work.
+    poison = range(executions * poison_pct // 100)
+    malformed = [f'{{"poison": {i}}}' for i in poison if i % 2 == 0]
+    forged = [json.dumps({"taskToken": f"forged-{i}", "input": inputs[0]}) for i in poison if i % 2]
     pool = Consumers(endpoint, deployment, consumers, work=work, duplicate_pct=duplicate_pct)
     with pool:
         started = time.monotonic()
@@ -116,15 +120,11 @@ def _soak(
                 name=f"soak-{i}",
                 input=json.dumps(execution_input),
             )
-        # Poison both ways: bodies the worker cannot read (as if the state machine had sent
-        # them) and messages of another principal, which the worker refuses unread.
-        for i, body in enumerate(poison):
-            (as_the_state_machine if i % 2 else sqs).send_message(
-                QueueUrl=deployment.queue_url, MessageBody=body
-            )
+        for body in malformed + forged:
+            sqs.send_message(QueueUrl=deployment.queue_url, MessageBody=body)
         arn = deployment.state_machine_arn
         wait_for(lambda: not count_running(sfn, arn), settings.task_timeout_seconds, 0.5)
-        wait_for(lambda: queue_depth(sqs, deployment.dlq_url) >= len(poison), timeout=60)
+        wait_for(lambda: queue_depth(sqs, deployment.dlq_url) >= len(malformed), timeout=60)
         seconds = time.monotonic() - started
         wait_for(lambda: not queue_depth(sqs, deployment.queue_url), timeout=30)
     reports = pool.reports
@@ -141,13 +141,12 @@ def _soak(
         succeeded=succeeded,
         failed_as_rejected=failed_as_rejected,
         other_endings=len(endings) - succeeded - failed_as_rejected,
-        poison_sent=len(poison),
-        poison_in_dlq=queue_depth(sqs, deployment.dlq_url),
+        malformed_sent=len(malformed),
+        malformed_in_dlq=queue_depth(sqs, deployment.dlq_url),
+        forged_sent=len(forged),
         duplicates_sent=sum(report.duplicates_sent for report in reports),
-        # moto accepts a late SendTaskFailure on a finished execution's token (AWS answers
-        # TaskTimedOut): a duplicate of a rejected task shows as an extra TaskFailed there.
-        duplicates_absorbed=int(metrics.get("TokenNoLongerLive", 0))
-        + max(0, int(metrics.get("TaskFailed", 0)) - (executions - accepted)),
+        # The forged tokens and the duplicates are the records Step Functions no longer waits for.
+        duplicates_absorbed=int(metrics.get("TokenNoLongerLive", 0)) - len(forged),
         live_successes=int(metrics.get("TaskSucceeded", 0)),
         accepted_inputs=accepted,
         work_runs_accepted=sum(report.runs_accepted for report in reports),

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -33,7 +34,8 @@ class StopSignal:
         for each in SIGNALS:
             signal.signal(each, signal.SIG_DFL)
 
-    def wait(self) -> int:
-        while self.received is None:
+    def wait(self, or_until: Callable[[], bool] = lambda: False) -> int | None:
+        """The signal that came, or None if `or_until()` came true first."""
+        while self.received is None and not or_until():
             time.sleep(0.1)
         return self.received

@@ -37,15 +37,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-# Clocks differ a little: a message is taken for one whose task has timed out only this long after.
-CLOCK_MARGIN_SECONDS = 60
 # A record is started only if the invocation has at least this long left, or as long as its
 # slowest record so far took, if longer.
 MIN_RECORD_SECONDS = 1.0
-
-
-class MessageRefused(Exception):
-    """The message was not sent by this state machine: its work is never run."""
 
 
 class NotEnoughTime(Exception):
@@ -79,26 +73,12 @@ invocation = Invocation()
 
 def record_handler(record: SQSRecord) -> None:
     """Answer one record's task token, or raise so that the record comes back."""
-    refuse_unless_sent_by_the_state_machine(record)
     defer_unless_there_is_time(record)
     started = time.monotonic()
     try:
         process_message(record)
     finally:
         invocation.took(time.monotonic() - started)
-
-
-def refuse_unless_sent_by_the_state_machine(record: SQSRecord) -> None:
-    """Whoever else may send to the queue must not get the work run on their input."""
-    sender = record.raw_event.get("attributes", {}).get("SenderId", "")
-    if sender.partition(":")[0] != settings.state_machine_role_id:
-        count(Outcome.MESSAGE_REFUSED)
-        logger.warning(
-            "A message not sent by this state machine: its work is not run; it comes back, then "
-            "goes to the DLQ",
-            extra={"message_id": record.message_id, "sender_id": sender},
-        )
-        raise MessageRefused(record.message_id)
 
 
 def defer_unless_there_is_time(record: SQSRecord) -> None:
@@ -129,11 +109,21 @@ def process_message(record: SQSRecord) -> None:
         message_id=record.message_id, execution_arn=message.execution_arn
     ):
         try:
-            if task_has_timed_out(record):
-                raise callback.TokenNoLongerLive("TaskTimedOut")  # the work would run for nothing
+            # Whoever may invoke the function writes its event, SQS's attributes and all: only
+            # Step Functions can say that this token is a task of this state machine that still
+            # waits. The worker's role may answer this state machine's tasks alone (main.tf).
+            callback.send_heartbeat(message.task_token)
             outcome, error = run_task(message, last_receive=is_last_receive(record))
         except callback.TokenNoLongerLive as stale:
             outcome, error = Outcome.TOKEN_NO_LONGER_LIVE, stale.code
+        except callback.NotAllowedToAnswer as refused:
+            count(Outcome.MESSAGE_REFUSED)
+            logger.warning(
+                "Step Functions refused the worker this task token: its work is not run; it "
+                "comes back, then goes to the DLQ",
+                extra={"reason": str(refused)},
+            )
+            raise
         except IdempotencyAlreadyInProgressError:
             count(Outcome.TASK_IN_PROGRESS)
             logger.info("Another delivery of this task is being worked on: this one comes back")
@@ -160,6 +150,8 @@ def run_task(message: TaskMessage, last_receive: bool) -> tuple[Outcome, str | N
     the task off: (outcome, error name)."""
     handle = CallbackHandle(message.task_token, message.execution_arn)
     try:
+        if message.unreadable_input:
+            raise TaskError("InvalidTaskInput", message.unreadable_input)
         output = work_output(attempt=message.task_token, task_input=message.input, handle=handle)
     except TaskError as error:
         failure = error
@@ -188,20 +180,11 @@ def work_output(*, attempt: str, task_input: Any, handle: CallbackHandle) -> str
     return None if isinstance(result, HandedOff) else encode_output(result)
 
 
-def task_has_timed_out(record: SQSRecord) -> bool:
-    """Whether the message was sent longer than the task timeout ago: its Task state started no
-    later than that, so Step Functions no longer waits for the token (SentTimestamp is SQS's, in
-    ms; a record without it is never taken for timed out)."""
-    sent = record.raw_event.get("attributes", {}).get("SentTimestamp")
-    deadline = settings.task_timeout_seconds + CLOCK_MARGIN_SECONDS
-    return sent is not None and time.time() - int(sent) / 1000 > deadline
-
-
 def is_last_receive(record: SQSRecord) -> bool:
     """Whether SQS moves this message to the DLQ if it fails now (its receive count has reached
     the queue's maxReceiveCount, which main.tf passes as MAX_RECEIVE_COUNT). A record without
     ApproximateReceiveCount is never taken for the last."""
-    receives = int(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", 1))
+    receives = int(record.attributes.get("ApproximateReceiveCount", 1))
     return receives >= settings.max_receive_count
 
 
@@ -218,6 +201,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # A run that dies with its invocation blocks a repeat only until the invocation's timeout.
     idempotency.config.register_lambda_context(context)
     invocation.start(context)
+    callback.keep_sdk_debug_lines_out_of_the_logs()  # whatever the work did to logging since
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

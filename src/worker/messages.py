@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from json.decoder import scanstring
 from typing import Any
 
 # Limits of SendTaskSuccess / SendTaskFailure (Step Functions API reference).
@@ -44,18 +45,24 @@ class TaskMessage:
     task_token: str = field(repr=False)
     execution_arn: str
     input: Any = field(repr=False)
+    # Why the input could not be read, when the token could: the task fails as InvalidTaskInput.
+    unreadable_input: str | None = None
 
 
 def parse_task_message(body: str) -> TaskMessage:
     """Read a message body; raise MalformedMessage if it carries no usable task token."""
     try:
         message = json.loads(body)
-    except (TypeError, ValueError):
+    except (TypeError, json.JSONDecodeError):
         raise MalformedMessage("the body is not JSON") from None
-    except RecursionError:
-        raise MalformedMessage("the body nests deeper than a JSON parser follows") from None
+    except (ValueError, RecursionError) as limit:  # JSON, but past what Python's parser reads
+        return _with_unreadable_input(body, limit)
     if not isinstance(message, dict):
         raise MalformedMessage(f"the body is a JSON {json_type(message)}, not an object")
+    return _task_message(message)
+
+
+def _task_message(message: dict[str, Any]) -> TaskMessage:
     token = message.get("taskToken")
     if not isinstance(token, str) or not token:
         raise MalformedMessage("taskToken is missing, empty or not a string")
@@ -69,6 +76,79 @@ def parse_task_message(body: str) -> TaskMessage:
         else "",
         input=message.get("input"),
     )
+
+
+def _with_unreadable_input(body: str, limit: ValueError | RecursionError) -> TaskMessage:
+    """A body that is JSON but holds what Python's parser will not read (an integer of more than
+    4,300 digits, nesting past its recursion limit): its task fails, if its token can be read."""
+    why = (
+        "nests deeper than the worker's JSON parser follows"
+        if isinstance(limit, RecursionError)
+        else "holds an integer of more than 4,300 digits, more than the worker's JSON parser reads"
+    )
+    try:
+        members = _top_level_strings(body)
+    except (ValueError, IndexError):
+        raise MalformedMessage(f"the body {why}") from None
+    return replace(_task_message(members), unreadable_input=f"the execution input {why}")
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"[^\s,:\[\]{}\"]+")
+
+
+def _top_level_strings(body: str) -> dict[str, Any]:
+    """The members of the body's top-level object whose values are strings; the others are
+    skipped without being parsed. Raises ValueError or IndexError where it is not an object."""
+    members: dict[str, Any] = {}
+    at = _SPACE.match(body).end()
+    if body[at] != "{":
+        raise ValueError("not an object")
+    at += 1
+    while True:
+        at = _SPACE.match(body, at).end()
+        if body[at] == "}":
+            return members
+        if body[at] != '"':
+            raise ValueError("a member without a name")
+        name, at = scanstring(body, at + 1)
+        at = _SPACE.match(body, at).end()
+        if body[at] != ":":
+            raise ValueError("a name without a value")
+        at = _SPACE.match(body, at + 1).end()
+        if body[at] == '"':
+            members[name], at = scanstring(body, at + 1)
+        else:
+            at = _skip_value(body, at)
+        at = _SPACE.match(body, at).end()
+        if body[at] == ",":
+            at += 1
+        elif body[at] != "}":
+            raise ValueError("members not separated by a comma")
+
+
+def _skip_value(body: str, at: int) -> int:
+    """Where the value that starts at `at` ends, found without recursion or number conversion."""
+    depth = 0
+    while True:
+        at = _SPACE.match(body, at).end()
+        char = body[at]
+        if char == '"':
+            _, at = scanstring(body, at + 1)
+        elif char in "[{":
+            depth, at = depth + 1, at + 1
+        elif char in "]}":
+            depth, at = depth - 1, at + 1
+        elif char in ",:" and depth:
+            at += 1
+        elif scalar := _SCALAR.match(body, at):
+            at = scalar.end()
+        else:
+            raise ValueError("not a JSON value")
+        if depth < 0:
+            raise ValueError("a bracket closed that was never opened")
+        if depth == 0:
+            return at
 
 
 def encode_output(result: Any) -> str:

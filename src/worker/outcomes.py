@@ -8,14 +8,16 @@ to this list).
                      allowed receive                    -> SendTaskFailure
   TaskHandedOff      the work handed the task off (handoff.py): the external side answers it
                                                         -> nothing: the record is done
-  TokenNoLongerLive  the execution has already moved on (Step Functions says so, or the message
-                     is older than the task timeout)    -> nothing to do, never retried
+  TokenNoLongerLive  Step Functions does not wait for the token (the execution has moved on, or
+                     never issued it), as it says to the heartbeat that comes before any work, or
+                     to the callback                    -> nothing to do, never retried
   TaskInProgress     another delivery of this task attempt is being worked on
                                                         -> listed in batchItemFailures
   RecordDeferred     the invocation could run out of time before this record is done: it was not
                      started                            -> listed in batchItemFailures
   RecordRetried      anything else (a transient fault)  -> listed in batchItemFailures
-  MessageRefused     not sent by this state machine's role (SQS's SenderId): the work never runs
+  MessageRefused     Step Functions refused the worker the token (AccessDeniedException: another
+                     state machine's task): the work never runs
                                                         -> listed in batchItemFailures, then DLQ
   MessageMalformed   no usable task token               -> listed in batchItemFailures, then DLQ
 

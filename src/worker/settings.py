@@ -20,9 +20,6 @@ class MissingSetting(RuntimeError):
 
 @dataclass(frozen=True)
 class Settings:
-    # The unique ID of the state machine's IAM role: SQS's SenderId of every message the state
-    # machine sends begins with it.
-    state_machine_role_id: str
     # The Task state's TimeoutSeconds: no token is live for longer.
     task_timeout_seconds: int
     # The task queue's maxReceiveCount: the receive after which SQS moves a message to the DLQ.
@@ -32,7 +29,7 @@ class Settings:
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> Settings:
-        required = ("STATE_MACHINE_ROLE_ID", "TASK_TIMEOUT_SECONDS", "MAX_RECEIVE_COUNT")
+        required = ("TASK_TIMEOUT_SECONDS", "MAX_RECEIVE_COUNT")
         missing = [name for name in required if not environment.get(name)]
         if missing:
             raise MissingSetting(
@@ -40,7 +37,6 @@ class Settings:
                 "tests and the emulator set them as it does)"
             )
         return cls(
-            state_machine_role_id=environment["STATE_MACHINE_ROLE_ID"],
             task_timeout_seconds=int(environment["TASK_TIMEOUT_SECONDS"]),
             max_receive_count=int(environment["MAX_RECEIVE_COUNT"]),
             idempotency_table_name=environment.get("IDEMPOTENCY_TABLE_NAME") or None,

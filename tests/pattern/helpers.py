@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from emulator import principals
 from emulator.deployment import Deployment, Settings, deploy
 from emulator.event_source import LambdaContext, sqs_event
 from emulator.terraform import ROOT, evaluate, load_hcl
 from emulator.watch import finished, queue_depth
 
 if TYPE_CHECKING:
+    import pytest
     from botocore.client import BaseClient
 
 REGION = "us-east-1"
@@ -35,14 +35,13 @@ FAKE_AWS = {
 
 
 @functools.cache
-def client(service: str, access_key: str = FAKE_AWS["AWS_ACCESS_KEY_ID"]) -> BaseClient:
-    """One client per service (and caller) for every test: moto intercepts a client made after
-    moto was imported, in whichever test's mock it is used (making one costs ~80 ms). SQS tells
-    callers apart by their access key (emulator/principals.py)."""
+def client(service: str) -> BaseClient:
+    """One client per service for every test, an administrator's: moto intercepts a client made
+    after moto was imported, in whichever test's mock it is used (making one costs ~80 ms)."""
     return boto3.client(
         service,
         region_name=REGION,
-        aws_access_key_id=access_key,
+        aws_access_key_id=FAKE_AWS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_AWS["AWS_SECRET_ACCESS_KEY"],
     )
 
@@ -50,13 +49,23 @@ def client(service: str, access_key: str = FAKE_AWS["AWS_ACCESS_KEY_ID"]) -> Bas
 class Aws:
     """moto's SQS and Step Functions (executing the ASL), as boto3 clients."""
 
-    def __init__(self) -> None:
-        self.sqs = client("sqs")  # an IAM user of the account: not the state machine
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sqs = client("sqs")
         self.sfn = client("stepfunctions")
-        self.sqs_as_the_state_machine = client("sqs", principals.STATE_MACHINE_ACCESS_KEY)
+        self.monkeypatch = monkeypatch
 
-    def deploy(self, **overrides: Any) -> Pattern:
-        return Pattern(self, deploy(self.sqs, self.sfn, Settings.from_terraform(**overrides)))
+    def deploy(self, *, worker: bool = True, **overrides: Any) -> Pattern:
+        """The pattern with these variables; the worker in this process answers for it (with its
+        credentials, as Lambda gives them), unless `worker` is False."""
+        pattern = Pattern(self, deploy(self.sqs, self.sfn, Settings.from_terraform(**overrides)))
+        if worker:
+            from worker import callback
+
+            for name, value in pattern.deployment.worker_credentials.items():
+                self.monkeypatch.setenv(name, value)
+            self.monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # which keeps what it read
+            callback.client.cache_clear()  # made again, with them
+        return pattern
 
 
 class Pattern:
@@ -106,11 +115,10 @@ class Pattern:
         assert len(messages) == expected, f"received {len(messages)} of {expected} messages"
         return messages
 
-    def send_raw(self, body: str, as_the_state_machine: bool = True) -> None:
-        """Put a message on the task queue directly: as the state machine's role would (a body it
-        never sends, but one the worker must survive), or as another principal of the account."""
-        sqs = self.aws.sqs_as_the_state_machine if as_the_state_machine else self.aws.sqs
-        sqs.send_message(QueueUrl=self.deployment.queue_url, MessageBody=body)
+    def send_raw(self, body: str) -> None:
+        """Put a message on the task queue directly: a body the state machine never sends, but
+        one the worker must survive."""
+        self.aws.sqs.send_message(QueueUrl=self.deployment.queue_url, MessageBody=body)
 
     def event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         return sqs_event(messages, self.deployment.queue_arn, REGION)
@@ -173,7 +181,9 @@ def copy_of_the_project(destination: Path) -> Path:
 
 
 class CallbackSpy:
-    """Wraps the worker's Step Functions client: records each callback, can fail some."""
+    """Wraps the worker's Step Functions client: records each callback (SendTaskSuccess,
+    SendTaskFailure), can fail them; the heartbeat that proves a task live before its work, and
+    the work's own heartbeats, pass unrecorded."""
 
     def __init__(self, client: Any, fail_with: str | None = None) -> None:
         self.client = client
@@ -181,6 +191,9 @@ class CallbackSpy:
         self.calls: list[tuple[str, dict[str, str]]] = []
 
     def __getattr__(self, operation: str) -> Any:
+        if operation == "send_task_heartbeat":
+            return getattr(self.client, operation)
+
         def call(**params: str) -> Any:
             self.calls.append((operation, params))
             if self.fail_with:

@@ -10,11 +10,14 @@ own (tests/pattern/fake_work.py).
 | JSON nested 2,000 deep                 | MessageMalformed                                   |
 | taskToken missing / empty / number     | MessageMalformed                                   |
 | taskToken over 2,048 characters        | MessageMalformed                                   |
-| a token never issued                   | TokenNoLongerLive: done                            |
+| a token never issued                   | TokenNoLongerLive: done, work not run              |
 | an executionArn that is not an ARN     | TokenNoLongerLive, the text not logged             |
 | a token of a finished execution        | TokenNoLongerLive: done, the execution unchanged   |
-| a live task's body, another sender     | MessageRefused: retried, then DLQ; work not run    |
-| SQS attributes missing                 | MessageRefused (no SenderId): work not run         |
+| a token of another state machine       | MessageRefused: retried, then DLQ; work not run    |
+| a live task's body, another sender     | execution SUCCEEDED: the token decides, not SQS    |
+| SQS attributes missing                 | execution SUCCEEDED                                |
+| an integer of 5,000 digits in input    | execution FAILED, InvalidTaskInput                 |
+| input nested 3,000 deep                | execution FAILED, InvalidTaskInput                 |
 | input the work rejects                 | execution FAILED with the work's error             |
 | input that is not an object            | execution FAILED, the work's InvalidTaskInput      |
 | a result over 256 KiB                  | execution FAILED, TaskOutputTooLarge               |
@@ -22,7 +25,6 @@ own (tests/pattern/fake_work.py).
 | a lone surrogate echoed from the input | execution FAILED, InvalidTaskOutput (no UTF-8)     |
 | unicode input                          | execution SUCCEEDED, the text intact               |
 | input near 256 KiB                     | execution SUCCEEDED                                |
-| SQS attributes missing but SenderId    | execution SUCCEEDED                                |
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ class Case:
     result: Any = None  # what the work returns instead of its own result
     attributes: tuple[str, ...] | None = None  # the SQS attributes kept, if not all
     answer_first: bool = False  # the execution is answered before the worker sees its message
-    another_sender: bool = False  # the task's body is sent again by another principal
+    other_state_machine: bool = False  # the execution is one of another state machine
+    input_text: str | None = None  # the task's body is sent again, its input this JSON text
+    unreadable: bool = False  # Python's JSON parser will not read that input
     record: str = DONE
     status: str | None = None
     error: str | None = None
@@ -87,20 +91,38 @@ CASES = [
         "token-of-finished-execution", STALE, succeeds("o"), answer_first=True, status="SUCCEEDED"
     ),
     Case(
-        "live-task-sent-by-another-principal",
+        "token-of-another-state-machine",
         REFUSED,
-        succeeds("forged"),
-        another_sender=True,
+        succeeds("theirs"),
+        other_state_machine=True,
         record=RETRIED,
         status="RUNNING",
     ),
     Case(
-        "attributes-missing",
-        REFUSED,
+        "live-task-sent-again-by-another-principal",
+        SUCCEEDED,
         succeeds("o"),
-        attributes=(),
-        record=RETRIED,
-        status="RUNNING",
+        input_text=json.dumps(succeeds("o")),
+        status="SUCCEEDED",
+    ),
+    Case("attributes-missing", SUCCEEDED, succeeds("o"), attributes=(), status="SUCCEEDED"),
+    Case(
+        "integer-of-5000-digits-in-the-input",
+        FAILED,
+        succeeds("o"),
+        input_text='{"id": "o", "n": ' + "1" * 5000 + "}",
+        unreadable=True,
+        status="FAILED",
+        error="InvalidTaskInput",
+    ),
+    Case(
+        "input-nested-3000-deep",
+        FAILED,
+        succeeds("o"),
+        input_text="[" * 3000 + "]" * 3000,
+        unreadable=True,
+        status="FAILED",
+        error="InvalidTaskInput",
     ),
     Case("work-rejects-the-input", FAILED, rejects(), status="FAILED", error="Rejected"),
     Case("input-not-an-object", FAILED, "task-1", status="FAILED", error="InvalidTaskInput"),
@@ -129,13 +151,6 @@ CASES = [
     ),
     Case("unicode-input", SUCCEEDED, succeeds("注文-ß-🚚"), status="SUCCEEDED"),
     Case("input-near-256-kib", SUCCEEDED, succeeds(BIG_ID), status="SUCCEEDED"),
-    Case(
-        "attributes-missing-but-the-sender",
-        SUCCEEDED,
-        succeeds("o"),
-        attributes=("SenderId",),
-        status="SUCCEEDED",
-    ),
 ]
 
 
@@ -154,19 +169,29 @@ def test_bad_input_gets_its_named_outcome_and_spares_the_rest_of_the_batch(
         pattern.send_raw(case.body)
     elif case.raw_input is not None:
         execution = pattern.start_raw(case.raw_input)
+    elif case.other_state_machine:  # its task, in this worker's batch (a forged event)
+        other = pattern.aws.deploy(worker=False, idempotency=False)
+        execution = other.start(case.execution_input, name="case")
+        (theirs,) = other.receive(1)
     else:
         execution = pattern.start(case.execution_input, name="case")
-    messages = pattern.receive(2)
+    messages = pattern.receive(1 if case.other_state_machine else 2)
+    if case.other_state_machine:
+        messages.append(theirs)
     (bad,) = [m for m in messages if '"good"' not in m["Body"]]
     if case.answer_first:
         token = json.loads(bad["Body"])["taskToken"]
         pattern.aws.sfn.send_task_success(taskToken=token, output='{"first": true}')
         pattern.wait(execution)
-    if case.another_sender:  # the live task's message, taken off the queue and sent by another
+    if case.input_text is not None:  # the live task's message, sent again by another principal
         pattern.aws.sqs.delete_message(
             QueueUrl=pattern.deployment.queue_url, ReceiptHandle=bad["ReceiptHandle"]
         )
-        pattern.send_raw(bad["Body"], as_the_state_machine=False)
+        sent = json.loads(bad["Body"])
+        pattern.send_raw(
+            f'{{"taskToken": {json.dumps(sent["taskToken"])}, '
+            f'"executionArn": {json.dumps(sent["executionArn"])}, "input": {case.input_text}}}'
+        )
         messages.remove(bad)
         messages += (bad := pattern.receive(1)[0],)
     if case.attributes is not None:
@@ -181,8 +206,8 @@ def test_bad_input_gets_its_named_outcome_and_spares_the_rest_of_the_batch(
     # THEN the case's record comes back only if it must, counted as the case's outcome
     assert failed_ids(response) == ({bad["MessageId"]} if case.record == RETRIED else set())
     assert set(worker_metrics(output)) == {SUCCEEDED, case.outcome}
-    # AND the work ran for the case unless its message was refused or unreadable
-    assert (len(runs) == 2) == (case.outcome not in (MALFORMED, REFUSED))
+    # AND the work ran for the case only if its task was live, this state machine's and readable
+    assert (len(runs) == 2) == (case.outcome in (SUCCEEDED, FAILED) and not case.unreadable)
     # AND its execution ends as the case says
     if execution is not None:
         if case.status == "RUNNING":

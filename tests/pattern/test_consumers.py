@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from emulator import principals
 from emulator.consumers import Consumers
 from emulator.deployment import Settings, deploy
 from emulator.emf import worker_metrics
@@ -31,7 +30,6 @@ class Server:
     endpoint: str
     sqs: BaseClient
     sfn: BaseClient
-    sqs_as_the_state_machine: BaseClient  # sends as the state machine's role (SenderId)
 
 
 @pytest.fixture
@@ -40,15 +38,8 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     monkeypatch.setenv("MOTO_PORT", "0")  # moto_server sets it; the test's end restores it
     with moto_server(free_port()) as endpoint:
         clients = {"endpoint_url": endpoint, "region_name": "us-east-1"}
-        as_the_state_machine = {
-            "aws_access_key_id": principals.STATE_MACHINE_ACCESS_KEY,
-            "aws_secret_access_key": "testing",
-        }
         yield Server(
-            endpoint,
-            boto3.client("sqs", **clients),
-            boto3.client("stepfunctions", **clients),
-            boto3.client("sqs", **clients, **as_the_state_machine),
+            endpoint, boto3.client("sqs", **clients), boto3.client("stepfunctions", **clients)
         )
 
 
@@ -73,9 +64,7 @@ def test_two_consumers_given_the_same_task_at_the_same_time_run_its_work_once(
     with pool:
         # WHEN SQS delivers the task's message twice at once, one to each consumer
         for _ in range(2):
-            server.sqs_as_the_state_machine.send_message(
-                QueueUrl=deployment.queue_url, MessageBody=message["Body"]
-            )
+            sqs.send_message(QueueUrl=deployment.queue_url, MessageBody=message["Body"])
         wait_for(lambda: not queue_depth(sqs, deployment.queue_url), timeout=30)
 
     # THEN one ran the work while the other found it in progress, came back later and sent the

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from emulator.deployment import Settings, worker_environment
-from emulator.event_source import EventSourceMapping
+from emulator.emf import worker_metrics
+from emulator.event_source import EventSourceMapping, LambdaContext
 from emulator.external_system import STAND_IN_ANSWER
 from emulator.terraform import ROOT
 from emulator.watch import wait_for
@@ -20,6 +21,8 @@ from emulator.work_examples import WorkExamples
 from tests.pattern.fake_work import rejects, result, sleeps, succeeds
 
 if TYPE_CHECKING:
+    import io
+
     from tests.pattern.helpers import Aws, Pattern
 
 
@@ -49,7 +52,7 @@ def test_the_emulator_deploys_what_terraform_computes_from_the_variables() -> No
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_METRICS_NAMESPACE": settings.name,
         "POWERTOOLS_SERVICE_NAME": settings.name,
-        "STATE_MACHINE_ROLE_ID": "AROAEMULATEDSTATEMACHINE",
+        "AWS_CONFIG_FILE": "/dev/null",
         "IDEMPOTENCY_TABLE_NAME": f"{settings.name}-idempotency",
     }
 
@@ -78,11 +81,9 @@ def test_a_poison_message_reaches_the_dlq_after_the_configured_receives(aws: Aws
     assert worker.stats.failed_records == pattern.deployment.settings.max_receive_count
 
 
-def test_a_task_message_forged_by_another_principal_runs_no_work_and_reaches_the_dlq(
-    aws: Aws, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # GIVEN a waiting execution, and another principal of the account that read its live token
-    # and sent it to the task queue with an input of its own
+@pytest.fixture
+def work_runs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The inputs the worker runs the (test) work on, from now."""
     from worker import handler
 
     runs: list[object] = []
@@ -93,29 +94,108 @@ def test_a_task_message_forged_by_another_principal_runs_no_work_and_reaches_the
         return work(task_input, heartbeat)
 
     monkeypatch.setattr(handler, "do_work", recorded)
-    pattern = aws.deploy(visibility_timeout_seconds=1)
-    execution = pattern.start(succeeds("genuine"))
-    (genuine,) = pattern.receive(1)  # it comes back a second later
-    forged = {**json.loads(genuine["Body"]), "input": succeeds("forged")}
-    pattern.send_raw(json.dumps(forged), as_the_state_machine=False)
+    return runs
 
-    # WHEN the worker runs
+
+def test_a_forged_event_runs_no_work_whatever_its_token(
+    aws: Aws, work_runs: list[object], capsys: pytest.CaptureFixture[str], worker_logs: io.StringIO
+) -> None:
+    # GIVEN this deployment's worker; a live task of another state machine; and an ended task of
+    # this one (answered already)
+    other = aws.deploy(worker=False, idempotency=False)
+    other.start(succeeds("theirs"))
+    (theirs,) = other.receive(1)
+    pattern = aws.deploy()
+    ended = pattern.start(succeeds("ended"))
+    (ours,) = pattern.receive(1)
+    pattern.aws.sfn.send_task_success(
+        taskToken=json.loads(ours["Body"])["taskToken"], output='{"ended": true}'
+    )
+    pattern.wait(ended)
+    capsys.readouterr()
+
+    # WHEN whoever may invoke the worker gives it an SQS event of their own making: the SQS
+    # attributes of a message the state machine sent, and an invented token, that live foreign
+    # token and that ended one, each with an input of theirs
+    tokens = {
+        "invented": "AQCEAAAAKgAAAAMAAAAAAAAAAe4a",
+        "foreign": json.loads(theirs["Body"])["taskToken"],
+        "ended": json.loads(ours["Body"])["taskToken"],
+    }
+    records = [
+        {
+            "messageId": f"forged-{name}",
+            "receiptHandle": f"forged-{name}",
+            "body": json.dumps({"taskToken": token, "input": succeeds(f"input-of-{name}")}),
+            "attributes": {**ours["Attributes"], "ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": pattern.deployment.queue_arn,
+            "awsRegion": "us-east-1",
+        }
+        for name, token in tokens.items()
+    ]
+    from worker.handler import lambda_handler
+
+    response = lambda_handler({"Records": records}, LambdaContext())
+
+    # THEN the work ran for none of them: Step Functions said of the invented and the ended token
+    # that it waits for neither, and refused the worker the foreign one, which would come back
+    assert work_runs == []
+    assert worker_metrics(capsys.readouterr().out) == {
+        "TokenNoLongerLive": 2,
+        "MessageRefused": 1,
+    }
+    assert response == {"batchItemFailures": [{"itemIdentifier": "forged-foreign"}]}
+    assert json.loads(pattern.wait(ended)["output"]) == {"ended": True}
+    # AND no log line holds a token or a forged input
+    logs = worker_logs.getvalue()
+    assert logs
+    assert not [text for text in [*tokens.values(), "input-of-"] if text in logs]
+
+
+def dead_letter(pattern: Pattern, execution_input: object) -> str:
+    """Start an execution and put its task's message in the dead-letter queue, as SQS leaves one
+    there after max_receive_count receives; the execution's ARN."""
+    execution = pattern.start(execution_input)
+    (message,) = pattern.receive(1)
+    pattern.aws.sqs.send_message(QueueUrl=pattern.deployment.dlq_url, MessageBody=message["Body"])
+    pattern.aws.sqs.delete_message(
+        QueueUrl=pattern.deployment.queue_url, ReceiptHandle=message["ReceiptHandle"]
+    )
+    return execution
+
+
+def test_a_dlq_redrive_recovers_a_waiting_task_and_reruns_no_ended_one(
+    aws: Aws, work_runs: list[object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN in the dead-letter queue the message of a task whose execution still waits, and the
+    # message of one that has timed out since (a 4 s task timeout)
+    pattern = aws.deploy(task_timeout_seconds=4)
+    timed_out = dead_letter(pattern, succeeds("timed out"))
+    assert pattern.wait(timed_out, timeout=10)["error"] == "CallbackTimedOut"
+    waiting = dead_letter(pattern, succeeds("still waiting"))
+    capsys.readouterr()
+
+    # WHEN an operator redrives the DLQ as the runbook says (a message move task: new messages,
+    # sent by the operator), with the worker running
     with running_worker(pattern):
-        outcome = pattern.wait(execution)
-        wait_for(lambda: pattern.queue_depth(dlq=True) > 0, timeout=20)
+        pattern.aws.sqs.start_message_move_task(SourceArn=pattern.deployment.dlq_arn)
+        outcome = pattern.wait(waiting)
+        wait_for(lambda: not pattern.queue_depth(), timeout=10)
 
-    # THEN the execution is answered from the state machine's own message, the work never ran
-    # on the forged input, and the forged message sits in the DLQ
-    assert json.loads(outcome["output"]) == result("genuine")
-    assert runs == [succeeds("genuine")]
-    (dead,) = pattern.aws.sqs.receive_message(QueueUrl=pattern.deployment.dlq_url)["Messages"]
-    assert json.loads(dead["Body"])["input"] == succeeds("forged")
+    # THEN the waiting task succeeded, and the ended one's work did not run again
+    assert outcome["status"] == "SUCCEEDED"
+    assert work_runs == [succeeds("still waiting")]
+    assert worker_metrics(capsys.readouterr().out) == {"TaskSucceeded": 1, "TokenNoLongerLive": 1}
+    assert pattern.queue_depth(dlq=True) == 0
 
 
 def test_heartbeats_keep_a_long_task_alive_past_heartbeat_seconds(aws: Aws) -> None:
     # GIVEN HeartbeatSeconds of 2 and work that takes 5 s, heartbeating every 0.25 s. The first
-    # heartbeat window also holds the pick-up (poll, handler, idempotency record): 2 s leaves it
-    # room on a loaded machine, as HeartbeatSeconds must leave a real worker room for its pick-up
+    # heartbeat window holds the message's wait and the worker's poll, up to its own heartbeat:
+    # 2 s leaves that room on a loaded machine, as HeartbeatSeconds must on AWS
     pattern = aws.deploy(task_timeout_seconds=10, heartbeat_seconds=2)
 
     with running_worker(pattern):

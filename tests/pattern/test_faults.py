@@ -31,8 +31,9 @@ class _Body:
 
 class FaultInjector:
     """Stands between the worker's Step Functions client and moto: answers the next `count`
-    requests with an error, passes the rest to moto; counts botocore's attempts and what moto got.
-    """
+    callbacks (SendTaskSuccess requests) with an error, passes the rest to moto; counts botocore's
+    attempts of the callback and what moto got of them. The heartbeat that proves a task live
+    before its work passes untouched."""
 
     def __init__(self, status: int, code: str, count: int) -> None:
         self.status, self.code, self.remaining = status, code, count
@@ -40,6 +41,8 @@ class FaultInjector:
         self.delivered = 0
 
     def __call__(self, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
+        if request.headers.get("X-Amz-Target") != b"AWSStepFunctions.SendTaskSuccess":
+            return botocore_stubber(event_name, request, **kwargs)
         self.attempts += 1
         if self.remaining > 0:
             self.remaining -= 1

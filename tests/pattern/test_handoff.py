@@ -6,14 +6,19 @@ not hand the task off again; a task nobody answers times out. No token reaches t
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from emulator import external_system
 from emulator.emf import worker_metrics
+from emulator.terraform import ROOT
 from tests.pattern.fake_work import succeeds
 from tests.pattern.helpers import CallbackSpy, with_receive_count
 from worker import callback, handler, work
@@ -233,3 +238,109 @@ def test_under_make_serve_a_teams_handed_off_tasks_go_to_the_inbox(
         assert pattern.status(execution) == "RUNNING"
         handle.succeed({"approved": True})
         assert pattern.wait(execution)["status"] == "SUCCEEDED"
+
+
+@dataclass
+class ApprovalService:
+    """docs/hand-off.md's approval-link example, run as written: its work, its `decide`, its
+    store of pending tokens, and the links it sent."""
+
+    do_work: Any
+    decide: Any
+    pending: dict[str, Any]
+    links: list[str]
+
+    def link_id(self) -> str:
+        (link,) = self.links
+        return link.rsplit("/", 1)[1]
+
+    def csrf(self) -> str:
+        (entry,) = self.pending.values()
+        return str(entry["csrf"])
+
+
+@pytest.fixture
+def approvals(monkeypatch: pytest.MonkeyPatch) -> ApprovalService:
+    page = (ROOT / "docs" / "hand-off.md").read_text()
+    (code,) = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", page, re.DOTALL)
+        if "def decide" in block
+    ]
+    links: list[str] = []
+    namespace: dict[str, Any] = {"pending": {}, "notify": links.append}
+    exec(compile(code, "docs/hand-off.md", "exec"), namespace)  # the docs' own code, as written
+    service = ApprovalService(
+        namespace["do_work"], namespace["decide"], namespace["pending"], links
+    )
+    monkeypatch.setattr(handler, "do_work", service.do_work)
+    return service
+
+
+APPROVER = "lead@example.com"
+
+
+def test_the_docs_approval_link_names_a_256_bit_id_and_keeps_the_token_under_its_hash(
+    pattern: Pattern, approvals: ApprovalService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    execution, _ = hand_off(pattern, capsys)
+
+    link_id = approvals.link_id()
+    (key,) = approvals.pending
+    assert len(link_id) >= 43  # 32 random bytes, URL-safe base64
+    assert key == hashlib.sha256(link_id.encode()).hexdigest()
+    assert approvals.decide(link_id, approvals.csrf(), APPROVER, approved=True) == "Approved."
+    outcome = pattern.wait(execution)
+    assert json.loads(outcome["output"]) == {"approved": True, "by": APPROVER}
+    assert approvals.pending == {}  # one answer per link
+
+
+@pytest.mark.parametrize("wrong", ["csrf", "approver"])
+def test_the_docs_approval_refuses_a_post_without_the_pages_csrf_token_or_by_another(
+    pattern: Pattern, approvals: ApprovalService, capsys: pytest.CaptureFixture[str], wrong: str
+) -> None:
+    execution, _ = hand_off(pattern, capsys)
+    csrf = "forged" if wrong == "csrf" else approvals.csrf()
+    approver = "mallory@example.com" if wrong == "approver" else APPROVER
+
+    with pytest.raises(PermissionError):
+        approvals.decide(approvals.link_id(), csrf, approver, approved=True)
+
+    assert pattern.status(execution) == "RUNNING"
+    assert len(approvals.pending) == 1  # the real approver may still answer
+
+
+def test_the_docs_approval_keeps_the_link_when_the_answer_is_throttled(
+    pattern: Pattern,
+    approvals: ApprovalService,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a handed-off task, and Step Functions throttling the answer past botocore's retries
+    execution, _ = hand_off(pattern, capsys)
+    spy = CallbackSpy(callback.client(), fail_with="ThrottlingException")
+    monkeypatch.setattr(callback, "client", lambda: spy)
+
+    # WHEN the approver answers THEN the answer fails, and the link still holds the token
+    with pytest.raises(ClientError):
+        approvals.decide(approvals.link_id(), approvals.csrf(), APPROVER, approved=False)
+    assert len(approvals.pending) == 1
+
+    # AND WHEN they answer again, once Step Functions takes it THEN the task is rejected
+    spy.fail_with = None
+    assert approvals.decide(approvals.link_id(), approvals.csrf(), APPROVER, False) == "Rejected."
+    assert (pattern.wait(execution)["error"], approvals.pending) == ("Rejected", {})
+
+
+def test_the_docs_approval_drops_the_link_of_a_task_that_is_over(
+    pattern: Pattern, approvals: ApprovalService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    execution, message = hand_off(pattern, capsys)
+    token = json.loads(message["Body"])["taskToken"]
+    pattern.aws.sfn.send_task_failure(taskToken=token, error="Expired")  # ended elsewhere
+    pattern.wait(execution)
+
+    said = approvals.decide(approvals.link_id(), approvals.csrf(), APPROVER, approved=True)
+
+    assert said == "This request was answered already, or it expired."
+    assert approvals.pending == {}

@@ -25,7 +25,7 @@ from worker import callback, handler
 from worker.handoff import CallbackHandle
 
 if TYPE_CHECKING:
-    from tests.pattern.helpers import Pattern
+    from tests.pattern.helpers import Aws, Pattern
 
 
 class RunCounter:
@@ -165,25 +165,24 @@ def test_the_table_holds_a_hash_of_the_token_never_the_token(
     assert expires_in <= pattern.deployment.settings.task_timeout_seconds
 
 
-def test_a_message_older_than_the_task_timeout_runs_no_work(
-    pattern: Pattern, work: RunCounter, spy: CallbackSpy, capsys: pytest.CaptureFixture[str]
+def test_a_message_whose_task_timed_out_runs_no_work(
+    aws: Aws, work: RunCounter, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN a message the worker gets long after it was sent (the worker was down)
-    pattern.start(succeeds("late"))
+    # GIVEN a message the worker gets after its task timed out (the worker was down), with no
+    # record of the attempt: nothing ran for it yet
+    pattern = aws.deploy(task_timeout_seconds=1)
+    execution = pattern.start(succeeds("late"))
     (message,) = pattern.receive(1)
-    long_ago = time.time() - pattern.deployment.settings.task_timeout_seconds - 120
-    old = {
-        **message,
-        "Attributes": {**message["Attributes"], "SentTimestamp": str(int(long_ago * 1000))},
-    }
+    assert pattern.wait(execution)["error"] == "CallbackTimedOut"
     capsys.readouterr()
 
     # WHEN the worker handles it
-    response = pattern.invoke([old])
+    response = pattern.invoke([message])
 
-    # THEN its token is known dead: the record is done with no work and no callback
+    # THEN Step Functions said the token is dead before the work began: the record is done with
+    # no work and no record of an attempt
     assert response == {"batchItemFailures": []}
-    assert (work.runs, spy.calls) == ({}, [])
+    assert (work.runs, table_items(pattern)) == ({}, [])
     assert worker_metrics(capsys.readouterr().out) == {"TokenNoLongerLive": 1}
 
 

@@ -21,8 +21,9 @@ from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import StepFunctionResponse
 
-from emulator import moto_fixes, principals
+from emulator import moto_fixes
 from emulator.emf import worker_metrics
 from tests.pattern.fake_work import sleeps, succeeds
 from tests.pattern.helpers import failed_ids
@@ -229,28 +230,46 @@ def test_moto_still_needs_the_input_size_correction(
     )
 
 
-def test_a_message_move_task_is_answered_with_an_error_that_names_it(pattern: Pattern) -> None:
-    with pytest.raises(ClientError) as refused:
-        pattern.aws.sqs.start_message_move_task(
-            SourceArn=pattern.deployment.dlq_arn, DestinationArn=pattern.deployment.queue_arn
-        )
+def dead_letter(pattern: Pattern, body: str) -> None:
+    """A message in the DLQ, as SQS leaves one there after max_receive_count receives."""
+    pattern.aws.sqs.send_message(QueueUrl=pattern.deployment.dlq_url, MessageBody=body)
 
-    error = refused.value.response["Error"]
-    assert error["Code"] == "AWS.SimpleQueueService.UnsupportedOperation"  # SQS names it so
-    assert "a dead-letter queue redrive runs on AWS only" in error["Message"]
-    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+def test_a_message_move_task_moves_the_dead_letters_back_as_new_messages(pattern: Pattern) -> None:
+    # GIVEN two messages in the dead-letter queue
+    for body in ("first", "second"):
+        dead_letter(pattern, body)
+    before = pattern.aws.sqs.receive_message(
+        QueueUrl=pattern.deployment.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+    )["Messages"]
+
+    # WHEN an operator starts a move task, as the runbook does (to the queue of its redrive)
+    handle = pattern.aws.sqs.start_message_move_task(SourceArn=pattern.deployment.dlq_arn)
+
+    # THEN both are back on the task queue as new messages (new IDs, received once so far), the
+    # DLQ is empty, and the task is listed, done
+    moved = pattern.receive(2)
+    assert {m["Body"] for m in moved} == {"first", "second"}
+    assert not {m["MessageId"] for m in moved} & {m["MessageId"] for m in before}
+    assert {m["Attributes"]["ApproximateReceiveCount"] for m in moved} == {"1"}
+    assert pattern.queue_depth(dlq=True) == 0
+    (task,) = pattern.aws.sqs.list_message_move_tasks(SourceArn=pattern.deployment.dlq_arn)[
+        "Results"
+    ]
+    assert (task["Status"], task["ApproximateNumberOfMessagesMoved"]) == ("COMPLETED", 2)
+    assert task["DestinationArn"] == pattern.deployment.queue_arn
+    assert handle["TaskHandle"]
 
 
 def test_moto_still_needs_the_message_move_task_correction(
     pattern: Pattern, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delattr(SQSResponse, "start_message_move_task")
+    dead_letter(pattern, "first")
 
-    # If this fails, moto has message move tasks: remove correction 5 (and docs/emulator.md's line).
+    # If this fails, moto has message move tasks: remove correction 5.
     with pytest.raises(NotImplementedError):
-        pattern.aws.sqs.start_message_move_task(
-            SourceArn=pattern.deployment.dlq_arn, DestinationArn=pattern.deployment.queue_arn
-        )
+        pattern.aws.sqs.start_message_move_task(SourceArn=pattern.deployment.dlq_arn)
 
 
 def test_a_heartbeat_without_heartbeat_seconds_is_accepted_and_the_work_succeeds(
@@ -287,34 +306,37 @@ def test_moto_still_needs_the_heartbeat_correction(
     assert pattern.status(execution) == "RUNNING"
 
 
-def sender_ids(pattern: Pattern) -> dict[str, str]:
-    """Each message on the task queue's body -> its SenderId."""
-    messages = pattern.receive(2)
-    return {m["Body"]: m["Attributes"]["SenderId"] for m in messages}
+def another_state_machines_task(aws: Aws) -> tuple[Pattern, dict[str, Any]]:
+    """This worker's deployment, and a message of another deployment's waiting execution."""
+    other = aws.deploy(worker=False, idempotency=False)  # one table of that name per account
+    other.start(succeeds("not ours"))
+    (message,) = other.receive(1)
+    return aws.deploy(), message
 
 
-def test_a_message_says_who_sent_it(pattern: Pattern) -> None:
-    # GIVEN a task the state machine sent, and a message another caller sent
-    pattern.start(succeeds("sent by the state machine"))
-    pattern.send_raw("sent by another", as_the_state_machine=False)
+def test_a_worker_is_refused_another_state_machines_task_as_iam_refuses_it(aws: Aws) -> None:
+    # GIVEN this deployment's worker, and a live token of another state machine in the account
+    pattern, message = another_state_machines_task(aws)
+    token = json.loads(message["Body"])["taskToken"]
 
-    # THEN SQS gives each its sender: the state machine's role (its unique ID and a session
-    # name), and the other caller's own ID
-    senders = sender_ids(pattern)
-    (task,) = [body for body in senders if body != "sent by another"]
-    assert senders[task] == f"{principals.STATE_MACHINE_ROLE_ID}:emulated-execution"
-    assert senders["sent by another"].startswith("AIDA")
+    # WHEN the worker's role answers it
+    from worker import callback
+
+    with pytest.raises(callback.NotAllowedToAnswer):
+        callback.send_heartbeat(token)
+
+    # THEN Step Functions refused it, as IAM refuses a role whose SendTask* statement names only
+    # its own state machine; an administrator may still answer it
+    pattern.aws.sfn.send_task_heartbeat(taskToken=token)
 
 
-def test_moto_still_needs_the_sender_correction(
-    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+def test_moto_still_needs_the_answer_scope_correction(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(SQSResponse, "send_message", moto_fixes.MOTO_SEND_MESSAGE)
-    pattern.start(succeeds("sent by the state machine"))
-    pattern.send_raw("sent by another", as_the_state_machine=False)
+    _, message = another_state_machines_task(aws)
+    for name, answer in moto_fixes.MOTO_ANSWERS.items():
+        monkeypatch.setattr(StepFunctionResponse, name, answer)
+    from worker import callback
 
-    # If this fails, moto tells senders apart: remove correction 7 (and emulator/principals.py).
-    assert len(set(sender_ids(pattern).values())) == 1, (
-        f"moto {moto.__version__} gives messages their sender's ID: remove correction 7 from "
-        "emulator/moto_fixes.py and this test"
-    )
+    # If this raises, moto checks the caller's permission itself: remove correction 7.
+    callback.send_heartbeat(json.loads(message["Body"])["taskToken"])

@@ -8,6 +8,7 @@ give one."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -227,6 +228,11 @@ def test_with_hand_off_a_user_answers_the_handed_off_tasks_with_the_printed_comm
         # THEN one execution succeeded with the approval, the other failed with the rejection
         assert approved == ["SUCCEEDED", '{"approved": true}']
         assert rejected == ["FAILED", "Rejected"]
+        # AND the tokens went from the inbox, readable by its user alone, to the AWS CLI in a
+        # file: never on a command line, where `ps` would show them
+        inbox = ROOT / "build" / f"serve-{port}-handed-off.jsonl"
+        assert inbox.stat().st_mode & 0o777 == 0o600
+        assert re.findall(r"--task-token (\S+)", commands) == ['"file://$token_file"'] * 2
         served.stop_with_ctrl_c()
         # AND the external system's inbox of live tokens went with the emulator
         assert not (ROOT / "build" / f"serve-{port}-handed-off.jsonl").exists()
@@ -234,6 +240,59 @@ def test_with_hand_off_a_user_answers_the_handed_off_tasks_with_the_printed_comm
         if served.process.poll() is None:
             os.killpg(served.process.pid, signal.SIGKILL)
             served.process.wait()
+
+
+def http_status(port: int, method: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    """A raw request to 127.0.0.1:port, with exactly these headers: its status and headers."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest(method, "/", skip_host=True, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders(b"{}")
+        response = connection.getresponse()
+        response.read()
+        return response.status, dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+def test_make_serve_answers_its_own_user_and_no_web_page(served: Served) -> None:
+    port = int(served.outputs()["endpoint_url"].rsplit(":", 1)[1])
+    own = {"Host": f"127.0.0.1:{port}", "Content-Type": "application/x-amz-json-1.0"}
+    call = {**own, "X-Amz-Target": "AWSStepFunctions.ListStateMachines"}
+
+    # WHEN a web page of another origin sends the preflight of a StartExecution, or a request
+    # with its Origin, and a host name of an attacker's that resolves to 127.0.0.1 (DNS
+    # rebinding) names itself as the Host
+    preflight = {
+        **own,
+        "Origin": "https://attacker.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-amz-target",
+    }
+    refused = [
+        http_status(port, "OPTIONS", preflight),
+        http_status(port, "POST", {**call, "Origin": "https://attacker.example"}),
+        http_status(port, "POST", {**call, "Host": f"rebound.attacker.example:{port}"}),
+    ]
+
+    # THEN each is refused, with no CORS header that would let a page read an answer
+    assert [status for status, _ in refused] == [403, 403, 403]
+    for _, headers in refused:
+        assert not [name for name in headers if name.lower().startswith("access-control-")]
+    # AND its own user's AWS CLI and SDK, which send neither, are answered
+    assert http_status(port, "POST", call)[0] == 200
+    served.stop_with_ctrl_c()
+
+
+def test_the_files_make_serve_writes_are_its_users_alone(served: Served) -> None:
+    worker_log = Path(served.outputs()["worker_log_file"])
+
+    modes = {path.name: path.stat().st_mode & 0o777 for path in (served.outputs_file, worker_log)}
+
+    assert modes == {served.outputs_file.name: 0o600, worker_log.name: 0o600}
+    served.stop_with_ctrl_c()
 
 
 def test_make_serve_on_a_port_in_use_says_so_and_exits_non_zero() -> None:
@@ -323,9 +382,13 @@ def test_ctrl_c_stops_make_serve_within_seconds_under_load_and_it_starts_again_o
         with one_core_kept_busy():
             took = served.stop_with_ctrl_c()
 
-        # THEN it stopped within seconds, leaving nothing running and no outputs file
+        # THEN it stopped within seconds, with one line (no traceback, nothing from make), as
+        # an interrupted command ends (make passes SIGINT on: the shell shows status 130),
+        # leaving nothing running and no outputs file
         assert took < 10, f"attempt {attempt} took {took:.1f} s to stop"
-        assert "Stopping ..." in served.printed()
+        printed = served.printed()
+        assert printed.rstrip().endswith("Ctrl-C stops the emulator.\nStopping ..."), printed
+        assert served.process.returncode in (0, -signal.SIGINT), printed
         assert not served.outputs_file.exists()
 
 

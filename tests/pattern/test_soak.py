@@ -27,9 +27,10 @@ def test_every_execution_is_accounted_for_under_duplicates_and_poison() -> None:
     assert result.succeeded == result.accepted_inputs
     assert result.failed_as_rejected == result.executions - result.accepted_inputs
     assert result.other_endings == 0
-    # AND every poison message is in the DLQ, every duplicate was absorbed,
-    # and exactly one live SendTaskSuccess was made per accepted execution
-    assert result.poison_in_dlq == result.poison_sent == 2
+    # AND the malformed message is in the DLQ, the one with a forged token was done without its
+    # work, every duplicate was absorbed, and one live SendTaskSuccess was made per accepted one
+    assert result.malformed_in_dlq == result.malformed_sent == 1
+    assert result.forged_sent == 1
     assert result.duplicates_sent > 0
     assert result.duplicates_absorbed == result.duplicates_sent
     assert result.live_successes == result.accepted_inputs

@@ -254,8 +254,7 @@ def test_the_worker_runs_the_handler_in_src_on_python_3_12() -> None:
     # the deployment's resources.
     assert environment == (
         "${merge(local.worker_environment, "
-        "{POWERTOOLS_SERVICE_NAME = local.name, POWERTOOLS_METRICS_NAMESPACE = local.name, "
-        "STATE_MACHINE_ROLE_ID = aws_iam_role.state_machine.unique_id}, "
+        "{POWERTOOLS_SERVICE_NAME = local.name, POWERTOOLS_METRICS_NAMESPACE = local.name}, "
         "var.idempotency ? "
         "{IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name} : {})}"
     )

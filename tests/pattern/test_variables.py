@@ -5,11 +5,13 @@ warns where a failing task would no longer end as WorkerFailed; derived values a
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from emulator.terraform import ROOT, TerraformError, evaluate, load_hcl
+from tests.pattern.helpers import copy_of_the_project
 
 # variable -> (a good value, [(a bad value, a phrase of the message it gets), ...])
 VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
@@ -78,11 +80,14 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
             ({"AWS_REGION": "eu-west-1"}, "AWS_REGION"),
             ({"TZ": "Europe/Paris"}, "TZ"),
             ({"_HANDLER": "x.y"}, "_HANDLER"),
-            ({"STATE_MACHINE_ROLE_ID": "AROA0"}, "the pattern's own STATE_MACHINE_ROLE_ID"),
+            ({"IDEMPOTENCY_TABLE_NAME": "x"}, "the pattern's own IDEMPOTENCY_TABLE_NAME"),
+            ({"HOME": "/tmp"}, "HOME would point the AWS SDK at another configuration"),
+            ({"SSLKEYLOGFILE": "/tmp/keys"}, "writes its TLS keys to a file"),
+            ({"OPENSSL_CONF": "/tmp/openssl.cnf"}, "OPENSSL_CONF"),
             ({"AWS_ENDPOINT_URL_SFN": "https://example.com"}, "task tokens and all"),
             ({"AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrapper"}, "run other code at start"),
             ({"https_proxy": "http://proxy.example.com:3128"}, "https_proxy"),
-            ({"REQUESTS_CA_BUNDLE": "/tmp/ca.pem"}, "proxies and CA bundles"),
+            ({"REQUESTS_CA_BUNDLE": "/tmp/ca.pem"}, "proxies, CA bundles and OPENSSL_*"),
             ({"PYTHONPATH": "/tmp"}, "change the code Python loads"),
             ({"LD_PRELOAD": "/tmp/x.so"}, "LD_PRELOAD"),
             ({"1ST": "x"}, "starting with a letter"),
@@ -203,6 +208,19 @@ def test_a_state_machine_log_off_warns_at_plan_that_the_log_alarms_go_blind() ->
     # ExecutionFailed, which they count, is logged at every other level, FATAL included
     assert evaluate({"state_machine_log_level": "FATAL"}).warnings == []
     assert evaluate({"state_machine_log_level": "OFF", "monitoring": False}).warnings == []
+
+
+def test_dependencies_without_hashes_warn_at_plan_that_pip_checks_nothing(tmp_path: Path) -> None:
+    # GIVEN a work with a dependency listed as a name and a version, and the same with its hash
+    plain, locked = copy_of_the_project(tmp_path / "plain"), copy_of_the_project(tmp_path / "lock")
+    requirements = Path("src") / "worker" / "work_requirements.txt"
+    (plain / requirements).write_text("six==1.17.0\n")
+    (locked / requirements).write_text(f"six==1.17.0 \\\n    --hash=sha256:{'4' * 64}\n")
+
+    # THEN Terraform warns at plan for the first alone: pip would check nothing it downloads
+    (warning,) = evaluate(root=plain).warnings
+    assert "without hashes: pip checks nothing it downloads" in warning
+    assert evaluate(root=locked).warnings == []
 
 
 def test_latest_powertools_warns_at_plan_that_the_worker_changes_untested() -> None:

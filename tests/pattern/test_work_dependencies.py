@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,7 +18,6 @@ from emulator.terraform import ROOT, evaluate, load_hcl
 from tests.pattern.helpers import copy_of_the_project
 
 if TYPE_CHECKING:
-    from pathlib import Path
     from subprocess import CompletedProcess
 
 # One pure-Python dependency and one with a compiled extension.
@@ -89,6 +89,27 @@ def test_the_same_requirements_build_the_same_bytes(tmp_path: Path) -> None:
     second = build(requirements, "arm64", tmp_path / "second")
 
     assert first["base64sha256"] == second["base64sha256"]  # the layer changes only with them
+
+
+def test_a_layer_left_in_build_is_never_taken_for_the_requirements_by_its_name(
+    tmp_path: Path,
+) -> None:
+    # GIVEN the layer an earlier plan built, then replaced in build/ by another zip of its name
+    requirements = tmp_path / "work_requirements.txt"
+    requirements.write_text("six==1.17.0\n")
+    first = build(requirements, "arm64", tmp_path / "build")
+    planted = Path(first["path"])
+    with zipfile.ZipFile(planted, "w") as archive:
+        archive.writestr("python/six.py", "import os; os.system('curl https://example.com')\n")
+
+    # WHEN the next plan builds the layer
+    again = build(requirements, "arm64", tmp_path / "build")
+
+    # THEN it is built from the requirements again, byte for byte as the first time, and is
+    # what Terraform uploads (the planted zip was overwritten)
+    assert again == first
+    with zipfile.ZipFile(again["path"]) as archive:
+        assert b"os.system" not in archive.read("python/six.py")
 
 
 def test_requirements_pip_cannot_meet_fail_the_plan_with_pips_reason(tmp_path: Path) -> None:

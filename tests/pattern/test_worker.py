@@ -7,7 +7,9 @@ lists exactly the records that must come back.
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -32,7 +34,7 @@ from worker.messages import (
 from worker.settings import Settings as WorkerSettings
 
 if TYPE_CHECKING:
-    import io
+    from collections.abc import Iterator
 
     from tests.pattern.helpers import Pattern
 
@@ -125,17 +127,13 @@ def test_a_mixed_batch_gets_exactly_the_right_callbacks(
 
     # THEN only the malformed record comes back
     assert failed_ids(response) == {messages["malformed"]["MessageId"]}
-    # AND the good task succeeded, the invalid one failed with a named error and cause,
-    # and the answered execution kept the answer it had
+    # AND the good task succeeded, the invalid one failed with a named error and cause, and the
+    # answered execution kept the answer it had: Step Functions said so before its work ran
     assert json.loads(pattern.wait(good)["output"]) == result("good")
     assert pattern.wait(invalid)["status"] == "FAILED"
     assert pattern.wait(invalid)["error"] == "Rejected"
     assert json.loads(pattern.wait(answered)["output"]) == {"by": "someone else"}
-    assert sorted(spy.operations()) == [
-        "send_task_failure",
-        "send_task_success",
-        "send_task_success",
-    ]
+    assert sorted(spy.operations()) == ["send_task_failure", "send_task_success"]
     failure = dict(spy.calls)["send_task_failure"]
     assert failure["cause"] == "no such customer"
     # AND each outcome was counted once
@@ -306,8 +304,51 @@ def test_the_work_may_log_its_heartbeat_and_the_task_message_and_no_token_is_wri
     assert pattern.wait(execution)["status"] == "SUCCEEDED"
     logs = worker_logs.getvalue()
     assert f"CallbackHandle.heartbeat of CallbackHandle(execution_arn='{execution}')>" in logs
-    assert f"TaskMessage(execution_arn='{execution}')" in logs
+    assert f"TaskMessage(execution_arn='{execution}'" in logs
     assert token not in logs
+
+
+@pytest.fixture
+def debug_lines() -> Iterator[logging.StreamHandler[io.StringIO]]:
+    """A handler for every line of every logger, for a work to add (taken away afterwards, and
+    the levels it sets restored)."""
+    root, sdk = logging.getLogger(), logging.getLogger("botocore")
+    levels = (root.level, sdk.level)
+    every_line = logging.StreamHandler(io.StringIO())
+    yield every_line
+    root.removeHandler(every_line)
+    root.setLevel(levels[0])
+    sdk.setLevel(levels[1])
+
+
+def test_a_work_that_turns_debug_logging_on_everywhere_gets_no_token_logged(
+    pattern: Pattern,
+    monkeypatch: pytest.MonkeyPatch,
+    debug_lines: logging.StreamHandler[io.StringIO],
+) -> None:
+    # GIVEN a work that, as it runs, logs every line of every logger at DEBUG, the AWS SDK's
+    # included (botocore writes whole requests there), then heartbeats
+    def do_work(task_input: Any, heartbeat: Any) -> Any:
+        logging.getLogger().addHandler(debug_lines)
+        logging.getLogger().setLevel(logging.DEBUG)
+        logging.getLogger("botocore").setLevel(logging.DEBUG)
+        logging.getLogger("worker.work").debug("working on %s", task_input["id"])
+        heartbeat()
+        return result(task_input["id"])
+
+    monkeypatch.setattr(handler, "do_work", do_work)
+    execution = pattern.start(succeeds("verbose"))
+    (message,) = pattern.receive(1)
+    token = json.loads(message["Body"])["taskToken"]
+
+    # WHEN the worker runs it: a heartbeat, then the callback, each a request with the token
+    assert pattern.invoke([message]) == {"batchItemFailures": []}
+
+    # THEN the work's own DEBUG line was written, and no line holds the token
+    assert pattern.wait(execution)["status"] == "SUCCEEDED"
+    lines = debug_lines.stream.getvalue()
+    assert "working on verbose" in lines
+    assert token not in lines
 
 
 LAMBDA_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
@@ -371,7 +412,7 @@ def test_the_settings_main_tf_gives_are_read_at_import_and_a_missing_one_is_name
     read = WorkerSettings.from_environment(environment)
     assert (read.max_receive_count, read.task_timeout_seconds) == (5, 600)
     assert read.idempotency_table_name == environment["IDEMPOTENCY_TABLE_NAME"]
-    missing = ("MAX_RECEIVE_COUNT", "STATE_MACHINE_ROLE_ID")
+    missing = ("MAX_RECEIVE_COUNT", "TASK_TIMEOUT_SECONDS")
     incomplete = {k: v for k, v in os.environ.items() if k not in missing}
 
     # WHEN the worker is imported without them, as Lambda would import it
@@ -386,6 +427,6 @@ def test_the_settings_main_tf_gives_are_read_at_import_and_a_missing_one_is_name
     # THEN the import fails, naming both, rather than run with a default Terraform did not set
     assert run.returncode == 1
     assert run.stderr.strip().splitlines()[-1] == (
-        "worker.settings.MissingSetting: STATE_MACHINE_ROLE_ID, MAX_RECEIVE_COUNT not set: main.tf "
+        "worker.settings.MissingSetting: TASK_TIMEOUT_SECONDS, MAX_RECEIVE_COUNT not set: main.tf "
         "sets these on the worker function (the tests and the emulator set them as it does)"
     )
