@@ -114,11 +114,3 @@ check "the_worker_runs_the_powertools_release_it_was_tested_with" {
     error_message = "powertools_version = \"latest\": each apply after a Powertools release gives the worker a layer it was never tested with, chosen by a parameter Powertools' release job rewrites. Pin a release (\"3.37.0\", the one the tests run) and change it when you choose to."
   }
 }
-
-# A warning too: the state machine then runs as asked, but two alarms go blind.
-check "the_state_machine_log_feeds_its_alarms" {
-  assert {
-    condition     = !var.monitoring || var.state_machine_log_level != "OFF"
-    error_message = "The callback-timed-out and tasks-not-sent alarms count the state machine's ExecutionFailed log events, which it logs at every level but OFF: with state_machine_log_level = OFF they never go off."
-  }
-}

@@ -16,10 +16,6 @@ locals {
     for file in fileset("${path.module}/src", "**") :
     "${file} ${filesha256("${path.module}/src/${file}")}" if !strcontains(file, "__pycache__")
   ]))
-
-  # Built rather than referenced: the state machine's role trusts only this state machine, and
-  # the state machine needs the role first.
-  state_machine_arn = "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:stateMachine:${local.name}"
 }
 
 resource "random_id" "suffix" {
@@ -428,10 +424,11 @@ data "aws_iam_policy_document" "states_assume" {
       identifiers = ["states.amazonaws.com"]
     }
 
-    # Only this state machine may use the role: the confused-deputy conditions of "Prevent
-    # cross-service confused deputy issue" in the Step Functions guide (an ArnLike aws:SourceArn
-    # and aws:SourceAccount), narrowed from its stateMachine:* to this state machine, its versions
-    # and its aliases (ARNs that add :<version> or :<alias>).
+    # Only state machines of this account and Region may use the role: the confused-deputy
+    # conditions exactly as "Prevent cross-service confused deputy issue" in the Step Functions
+    # guide writes them. Not narrowed to this state machine: AWS does not say which ARN Step
+    # Functions presents when CreateStateMachine checks the role, and a narrower one that does
+    # not match would fail the apply.
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
@@ -441,7 +438,7 @@ data "aws_iam_policy_document" "states_assume" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [local.state_machine_arn, "${local.state_machine_arn}:*"]
+      values   = ["arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:stateMachine:*"]
     }
   }
 }
@@ -515,9 +512,8 @@ resource "aws_iam_role_policy" "state_machine" {
 # Executions the worker never answered, counted from the state machine's log: those that waited in
 # vain for a callback (CallbackTimedOut), and those that Step Functions failed before their task
 # reached the queue (an input too large to send, States.DataLimitExceeded; SQS refusing the message).
-# Step Functions logs ExecutionFailed, with details.error, at levels ALL, ERROR and FATAL, and keeps
-# the error without execution data. A metric filter's metric takes no fixed dimension: the
-# deployment's own namespace, the worker's too, keeps them apart.
+# A metric filter's metric takes no fixed dimension: the deployment's own namespace, the worker's
+# too, keeps them apart.
 resource "aws_cloudwatch_log_metric_filter" "this" {
   for_each       = var.monitoring ? local.execution_failures : {}
   name           = "${local.name}-${each.key}"
@@ -533,9 +529,13 @@ resource "aws_cloudwatch_log_metric_filter" "this" {
 }
 
 locals {
-  # The ExecutionFailed log events of the state machine that count as each metric.
+  # The state machine's log events that count as each metric. CallbackTimedOut: the workflow
+  # entering its CallbackTimedOut Fail state, by the event's type and the state's name, which
+  # are no execution data (logged at ALL and ERROR). TaskNotSent: ExecutionFailed by its error
+  # name (logged at ALL, ERROR and FATAL), which AWS does not document as kept without execution
+  # data; no other event tells these executions apart.
   execution_failures = {
-    CallbackTimedOut = "{ $.type = \"ExecutionFailed\" && $.details.error = \"CallbackTimedOut\" }"
+    CallbackTimedOut = "{ $.type = \"FailStateEntered\" && $.details.name = \"CallbackTimedOut\" }"
     TaskNotSent      = "{ $.type = \"ExecutionFailed\" && ($.details.error = \"States.*\" || $.details.error = \"SQS.*\") }"
   }
 

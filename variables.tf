@@ -142,7 +142,7 @@ variable "maximum_concurrency" {
 }
 
 variable "provisioned_pollers" {
-  description = "Lambda's provisioned mode for the event source mapping: dedicated event pollers, from minimum (an integer from 2 to 200) to maximum (at most 2000), which scale three times faster and are billed by the hour whether or not tasks arrive. null (the default) lets Lambda scale its pollers itself. Lambda refuses it together with maximum_concurrency."
+  description = "Lambda's provisioned mode for the event source mapping: dedicated event pollers, from minimum (an integer from 2 to 200) to maximum (at most 10000 for an SQS source), which scale three times faster and are billed by the hour whether or not tasks arrive. null (the default) lets Lambda scale its pollers itself. Lambda refuses it together with maximum_concurrency."
   type = object({
     minimum = number
     maximum = number
@@ -152,10 +152,10 @@ variable "provisioned_pollers" {
   validation {
     condition = var.provisioned_pollers == null || try(
       var.provisioned_pollers.minimum >= 2 && var.provisioned_pollers.minimum <= 200 && floor(var.provisioned_pollers.minimum) == var.provisioned_pollers.minimum &&
-      var.provisioned_pollers.maximum >= var.provisioned_pollers.minimum && var.provisioned_pollers.maximum <= 2000 && floor(var.provisioned_pollers.maximum) == var.provisioned_pollers.maximum,
+      var.provisioned_pollers.maximum >= var.provisioned_pollers.minimum && var.provisioned_pollers.maximum <= 10000 && floor(var.provisioned_pollers.maximum) == var.provisioned_pollers.maximum,
       false
     )
-    error_message = "provisioned_pollers must be null or { minimum = an integer from 2 to 200, maximum = an integer from minimum to 2000 }."
+    error_message = "provisioned_pollers must be null or { minimum = an integer from 2 to 200, maximum = an integer from minimum to 10000 }."
   }
 
   validation {
@@ -187,13 +187,18 @@ variable "log_retention_days" {
 }
 
 variable "state_machine_log_level" {
-  description = "Which execution events the state machine logs: ALL, ERROR, FATAL or OFF."
+  description = "Which execution events the state machine logs: ALL, ERROR, FATAL or OFF. With monitoring, ALL or ERROR: the callback-timed-out alarm counts events logged at those levels alone."
   type        = string
   default     = "ALL"
 
   validation {
     condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.state_machine_log_level)
     error_message = "state_machine_log_level must be ALL, ERROR, FATAL or OFF."
+  }
+
+  validation {
+    condition     = !var.monitoring || !contains(["FATAL", "OFF"], var.state_machine_log_level)
+    error_message = "state_machine_log_level must be ALL or ERROR with monitoring = true: the callback-timed-out alarm counts the state machine's FailStateEntered events, which Step Functions logs at those levels alone, so at FATAL or OFF it could never go off. Set monitoring = false to log less."
   }
 }
 

@@ -44,21 +44,45 @@ needs it.
    for a message it must not run. The correction: a caller that signs with a worker's access key
    (emulator/principals.py) is refused a token of any other state machine; any other caller may
    answer any task, as an administrator may.
+
+8. moto 5.2.5: SendTaskSuccess takes any output; output that is not JSON then fails the execution
+   with States.Runtime. Step Functions refuses it (InvalidOutput, SendTaskSuccess's API
+   reference) and the task goes on waiting for a good answer: an approver's typo costs a retry,
+   not the execution. The correction: the same refusal.
+
+9. moto 5.2.5: StartExecution with an input that is not JSON answers an error without a code
+   ("An error occurred ()"). Step Functions answers InvalidExecutionInput. The correction: the
+   same, with the parser's reason.
+
+10. moto 5.2.5: a Task state whose input, after Parameters processing, is over 256 KiB runs. Step
+   Functions fails it with States.DataLimitExceeded (the payload size quota; "Handling errors",
+   States.DataLimitExceeded). For the pattern's task, that input is the SQS message with the task
+   token, the execution ARN and the queue URL beside the execution input, so an execution input
+   a little under 256 KiB starts and then fails. The correction: the same failure, measured on the
+   JSON of the evaluated Parameters in UTF-8 (what is assumed: AWS documents the quota, not how it
+   counts; moto's tokens are 36 characters where AWS's run to some hundreds, so here an input fits
+   that is up to that much larger).
+
+11. moto 5.2.5: SendTaskFailure drops its cause: the execution fails with the error and no cause.
+   Step Functions keeps both. The correction: the cause is passed on.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from moto.core.exceptions import AWSError
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.dynamodb.models.table import Table
 from moto.sqs.exceptions import QueueDoesNotExist
 from moto.sqs.responses import SQSResponse
-from moto.stepfunctions.exceptions import ValidationException
+from moto.stepfunctions.exceptions import InvalidExecutionInput, ValidationException
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -76,6 +100,7 @@ MOTO_ANSWERS = {
     name: getattr(StepFunctionResponse, name)
     for name in ("send_task_success", "send_task_failure", "send_task_heartbeat")
 }
+MOTO_EVAL_PARAMETERS = StateTask._eval_parameters
 MAX_INPUT_BYTES = 262_144  # StartExecution's `input`, in UTF-8
 _ONE_PUT_AT_A_TIME = threading.Lock()
 
@@ -105,13 +130,15 @@ def start_execution_as_aws(
     execution_input: str | None = None,
     trace_header: str | None = None,
 ) -> Any:
-    """moto's StartExecution, with a unique name when none is given and an oversize input refused
-    as Step Functions refuses it."""
+    """moto's StartExecution, with a unique name when none is given, and an oversize input or one
+    that is not JSON refused as Step Functions refuses them."""
     if execution_input is not None and len(execution_input.encode()) > MAX_INPUT_BYTES:
         raise ValidationException(
             "1 validation error detected: Value at 'input' failed to satisfy constraint: "
             f"Member must have length less than or equal to {MAX_INPUT_BYTES}"
         )
+    if execution_input is not None and (reason := json_error(execution_input)):
+        raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{reason}'")
     return MOTO_START_EXECUTION(
         self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
     )
@@ -172,6 +199,47 @@ def accepted_heartbeat(self: CallbackEndpoint) -> bool:
     return True
 
 
+def json_error(text: str) -> str | None:
+    """Why `text` is not JSON, or None if it is."""
+    try:
+        json.loads(text)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+class InvalidOutput(AWSError):
+    TYPE = "InvalidOutput"
+    STATUS = 400
+
+
+def json_output_only(answer: Any) -> Any:
+    """moto's SendTaskSuccess, refused (InvalidOutput) for output that is not JSON."""
+
+    def answer_json(self: StepFunctionResponse) -> Any:
+        if reason := json_error(self._get_param("output") or ""):
+            raise InvalidOutput(f"Invalid Output: '{reason}'")
+        return answer(self)
+
+    return answer_json
+
+
+def send_task_failure_with_its_cause(self: StepFunctionResponse) -> EmptyResult:
+    """moto's SendTaskFailure, its cause passed on with its error."""
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return EmptyResult()
+
+
+def parameters_within_the_payload_quota(self: StateTask, env: Any) -> dict:
+    """moto's evaluation of a Task's Parameters, failed with States.DataLimitExceeded when their
+    JSON is over 256 KiB, as Step Functions fails a state whose input after Parameters is."""
+    parameters = MOTO_EVAL_PARAMETERS(self, env)
+    CommonStateField._verify_size_quota(self, env=env, value=parameters)
+    return parameters
+
+
 class AccessDeniedException(AWSError):
     TYPE = "AccessDeniedException"
     STATUS = 400
@@ -218,5 +286,11 @@ def apply() -> None:
     SQSResponse.start_message_move_task = start_message_move_task  # type: ignore[attr-defined]
     SQSResponse.list_message_move_tasks = list_message_move_tasks  # type: ignore[attr-defined]
     CallbackEndpoint.notify_heartbeat = accepted_heartbeat  # type: ignore[method-assign]
-    for name, answer in MOTO_ANSWERS.items():
+    answers = {
+        **MOTO_ANSWERS,
+        "send_task_success": json_output_only(MOTO_ANSWERS["send_task_success"]),
+        "send_task_failure": send_task_failure_with_its_cause,
+    }
+    for name, answer in answers.items():
         setattr(StepFunctionResponse, name, answered_within_the_callers_rights(answer))
+    StateTask._eval_parameters = parameters_within_the_payload_quota  # type: ignore[method-assign]

@@ -248,6 +248,10 @@ def instructions(
   token_file=$(mktemp)  # readable by you alone; the token stays off every command line
   {start("approval", examples.accepted)}
   {token()}
+  # a typo in the answer (keys without quotes) is refused with InvalidOutput, as on AWS, and
+  # the task goes on waiting for a good one
+  {aws} stepfunctions send-task-success --task-token "file://$token_file" \\
+      --task-output '{{approved: true}}' || true
   {aws} stepfunctions send-task-success --task-token "file://$token_file" \\
       --task-output '{{"approved": true}}'
   {describe(1, "output")}
@@ -257,7 +261,7 @@ def instructions(
   {token()}
   {aws} stepfunctions send-task-failure --task-token "file://$token_file" \\
       --error Rejected --cause "over the approver's limit"
-  {describe(1, "error")}
+  {describe(1, "error, cause")}
   rm "$token_file\""""
 
     mapping = (

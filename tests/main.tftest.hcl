@@ -419,10 +419,10 @@ run "the_state_machine_may_do_exactly_its_job_and_only_it_may_use_its_role" {
         principals = [{ type = "Service", identifiers = ["states.amazonaws.com"] }]
         conditions = {
           "aws:SourceAccount" = ["StringEquals", ["123456789012"]]
-          "aws:SourceArn"     = ["ArnLike", [var.state_machine, "${var.state_machine}:*"]]
+          "aws:SourceArn"     = ["ArnLike", ["arn:aws:states:eu-west-1:123456789012:stateMachine:*"]]
         }
     }])
-    error_message = "Only this state machine, in this account, may assume its role."
+    error_message = "The state machines of this account and Region, and nothing else, may assume the role: the confused-deputy form of the Step Functions guide, as it writes it."
   }
 }
 
@@ -583,10 +583,10 @@ run "the_alarms_watch_the_metrics_the_worker_and_aws_emit" {
         filter.log_group_name, filter.pattern, filter.metric_transformation[0].namespace, filter.metric_transformation[0].name,
       ]
       }) == jsonencode({
-      CallbackTimedOut = ["/aws/vendedlogs/states/task-token-callback-a1b2c3", "{ $.type = \"ExecutionFailed\" && $.details.error = \"CallbackTimedOut\" }", "task-token-callback-a1b2c3", "CallbackTimedOut"]
+      CallbackTimedOut = ["/aws/vendedlogs/states/task-token-callback-a1b2c3", "{ $.type = \"FailStateEntered\" && $.details.name = \"CallbackTimedOut\" }", "task-token-callback-a1b2c3", "CallbackTimedOut"]
       TaskNotSent      = ["/aws/vendedlogs/states/task-token-callback-a1b2c3", "{ $.type = \"ExecutionFailed\" && ($.details.error = \"States.*\" || $.details.error = \"SQS.*\") }", "task-token-callback-a1b2c3", "TaskNotSent"]
     })
-    error_message = "Each count of the state machine's log must come from its ExecutionFailed events, into the deployment's namespace, where its alarm looks."
+    error_message = "Each count of the state machine's log must come from its events as Step Functions logs them (CallbackTimedOut: the Fail state's name, logged without execution data; TaskNotSent: the error of ExecutionFailed), into the deployment's namespace, where its alarm looks."
   }
 }
 

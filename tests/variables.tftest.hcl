@@ -420,22 +420,24 @@ run "takes_powertools_own_layer_for_the_architecture" {
   }
 }
 
-run "a_state_machine_log_off_warns_that_its_alarms_go_blind" {
+run "refuses_a_state_machine_log_level_that_blinds_the_callback_timed_out_alarm" {
   command = plan
 
-  variables {
-    state_machine_log_level = "OFF"
-  }
-
-  expect_failures = [check.the_state_machine_log_feeds_its_alarms]
-}
-
-run "a_fatal_log_level_still_feeds_the_alarms" {
-  command = plan
-
-  # ExecutionFailed, which the alarms' metric filters count, is logged at FATAL too.
+  # FailStateEntered, which the callback-timed-out alarm's metric filter counts, is logged at ALL
+  # and ERROR alone.
   variables {
     state_machine_log_level = "FATAL"
+  }
+
+  expect_failures = [var.state_machine_log_level]
+}
+
+run "without_monitoring_the_state_machine_may_log_less" {
+  command = plan
+
+  variables {
+    monitoring              = false
+    state_machine_log_level = "OFF"
   }
 }
 

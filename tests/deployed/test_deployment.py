@@ -1,7 +1,9 @@
 """Does it work where it is deployed? The same checks for a real account and for `make serve`,
 each as a user sees it: executions of the work's examples end as they should, a burst of them
-too, nothing is left in the queues, and the worker's logs hold no task token. The timeout check
-pauses the worker and waits out the task timeout: it runs only with DEPLOYED_TIMEOUT_CHECK=1.
+too, an input too large for its task's message fails as Step Functions fails it, nothing is left
+in the queues, and the worker's logs hold no task token. The timeout check pauses the worker and
+waits out the task timeout, and on AWS waits for the alarms' metrics to count both failures: it
+runs only with DEPLOYED_TIMEOUT_CHECK=1.
 
 Run with `make test-deployed` (see tests/deployed/conftest.py for how it finds the deployment).
 On AWS it starts about 55 executions: a few cents.
@@ -71,8 +73,7 @@ def test_the_rejected_example_fails_with_its_error_and_cause(deployment: Deploym
     described = ended(deployment, execution, timeout=120)
 
     assert (described["status"], described.get("error")) == ("FAILED", EXAMPLES.rejected_error)
-    if not deployment.on_emulator:  # moto drops SendTaskFailure's cause; AWS keeps it
-        assert described.get("cause")
+    assert described.get("cause")
 
 
 def test_a_burst_of_executions_all_end_as_their_inputs_call_for(deployment: Deployment) -> None:
@@ -91,8 +92,54 @@ def test_a_burst_of_executions_all_end_as_their_inputs_call_for(deployment: Depl
     assert endings == expected
 
 
+def timeout_check() -> bool:
+    return os.environ.get("DEPLOYED_TIMEOUT_CHECK") == "1"
+
+
+def counted_by_its_alarm(deployment: Deployment, metric: str, since: float) -> bool:
+    """Whether the metric an alarm watches (counted from the state machine's log into the
+    deployment's namespace, the state machine's name) has counted something since `since`,
+    waiting up to 10 minutes for CloudWatch Logs and CloudWatch to catch up."""
+    cloudwatch = deployment.client("cloudwatch")
+    namespace = deployment.outputs["state_machine_arn"].rsplit(":", 1)[1]
+
+    def counted() -> bool:
+        datapoints = cloudwatch.get_metric_statistics(
+            Namespace=namespace,
+            MetricName=metric,
+            StartTime=since - 60,
+            EndTime=time.time() + 60,
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return sum(point["Sum"] for point in datapoints) >= 1
+
+    return wait_for(counted, timeout=600, interval=15)
+
+
+def test_an_input_too_large_for_its_task_message_fails_before_the_queue(
+    deployment: Deployment,
+) -> None:
+    # GIVEN an input StartExecution takes (256 KiB at most) that, with the task token, the
+    # execution's ARN and the queue's URL beside it, is more than the Task state may send
+    started = time.time()
+    execution = deployment.client("stepfunctions").start_execution(
+        stateMachineArn=deployment.outputs["state_machine_arn"],
+        name=f"deployed-too-large-{uuid.uuid4().hex[:12]}",
+        input=json.dumps({"padding": "x" * (262_144 - 200)}),
+    )["executionArn"]
+
+    # THEN Step Functions fails it before any message is sent
+    described = ended(deployment, execution, timeout=120)
+    assert (described["status"], described.get("error")) == ("FAILED", "States.DataLimitExceeded")
+    # AND on AWS the tasks-not-sent alarm's metric counts it (it counts the error name of the
+    # ExecutionFailed event, which AWS does not document as kept without execution data)
+    if timeout_check() and not deployment.on_emulator:
+        assert counted_by_its_alarm(deployment, "TaskNotSent", since=started)
+
+
 def test_with_the_worker_paused_an_execution_times_out(deployment: Deployment) -> None:
-    if os.environ.get("DEPLOYED_TIMEOUT_CHECK") != "1":
+    if not timeout_check():
         pytest.skip(
             "the timeout check waits task_timeout_seconds: DEPLOYED_TIMEOUT_CHECK=1 runs it"
         )
@@ -110,6 +157,7 @@ def test_with_the_worker_paused_an_execution_times_out(deployment: Deployment) -
 
     # GIVEN the worker paused, as the runbook's commands pause it
     set_mapping(enabled=False)
+    started = time.time()
     try:
         # WHEN an execution starts and the task timeout passes
         execution = start(deployment, EXAMPLES.accepted, "timeout")
@@ -119,6 +167,10 @@ def test_with_the_worker_paused_an_execution_times_out(deployment: Deployment) -
 
     # THEN it failed with CallbackTimedOut
     assert (described["status"], described.get("error")) == ("FAILED", "CallbackTimedOut")
+    # AND on AWS the callback-timed-out alarm's metric counts it (the emulator has no metric
+    # filters: docs/emulator.md)
+    if not deployment.on_emulator:
+        assert counted_by_its_alarm(deployment, "CallbackTimedOut", since=started)
 
 
 def test_nothing_is_left_in_the_task_queue_or_the_dead_letter_queue(

@@ -18,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models.table import Table
 from moto.sqs.responses import SQSResponse
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -340,3 +341,120 @@ def test_moto_still_needs_the_answer_scope_correction(
 
     # If this raises, moto checks the caller's permission itself: remove correction 7.
     callback.send_heartbeat(json.loads(message["Body"])["taskToken"])
+
+
+def waiting_token(pattern: Pattern) -> tuple[str, str]:
+    """A waiting execution and its task token."""
+    execution = pattern.start(succeeds("waiting"))
+    (message,) = pattern.receive(1)
+    return execution, json.loads(message["Body"])["taskToken"]
+
+
+def test_an_answer_that_is_not_json_is_refused_and_the_task_goes_on_waiting(
+    pattern: Pattern,
+) -> None:
+    # GIVEN a waiting task WHEN an approver's answer has a typo (keys without quotes)
+    execution, token = waiting_token(pattern)
+    with pytest.raises(ClientError) as refused:
+        pattern.aws.sfn.send_task_success(taskToken=token, output="{approved: yes}")
+
+    # THEN Step Functions refuses it, and the task still waits for a good answer
+    assert refused.value.response["Error"]["Code"] == "InvalidOutput"
+    assert pattern.status(execution) == "RUNNING"
+    pattern.aws.sfn.send_task_success(taskToken=token, output='{"approved": "yes"}')
+    assert json.loads(pattern.wait(execution)["output"]) == {"approved": "yes"}
+
+
+def test_moto_still_needs_the_output_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    execution, token = waiting_token(pattern)
+    monkeypatch.setattr(
+        StepFunctionResponse, "send_task_success", moto_fixes.MOTO_ANSWERS["send_task_success"]
+    )
+
+    pattern.aws.sfn.send_task_success(taskToken=token, output="{approved: yes}")
+
+    # If this fails, moto refuses output that is not JSON itself: remove correction 8.
+    assert (pattern.wait(execution)["status"], pattern.wait(execution)["error"]) == (
+        "FAILED",
+        "States.Runtime",
+    ), f"moto {moto.__version__} refuses output that is not JSON: remove correction 8"
+
+
+def test_a_start_whose_input_is_not_json_is_refused_by_name(pattern: Pattern) -> None:
+    with pytest.raises(ClientError) as refused:
+        pattern.start_raw("{orderId: o-1}")
+
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidExecutionInput"
+    assert error["Message"].startswith("Invalid State Machine Execution Input: ")
+
+
+def test_moto_still_needs_the_input_json_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        StepFunctionsParserBackend, "start_execution", moto_fixes.MOTO_START_EXECUTION
+    )
+
+    with pytest.raises(ClientError) as refused:
+        pattern.start_raw("{orderId: o-1}")
+
+    # If this fails, moto names the error itself: remove correction 9.
+    assert refused.value.response["Error"]["Code"] != "InvalidExecutionInput", (
+        f"moto {moto.__version__} refuses an input that is not JSON by name: remove correction 9"
+    )
+
+
+def input_that_fits_but_not_its_message() -> str:
+    """An execution input under StartExecution's 256 KiB that, with the token, the execution's
+    ARN and the queue's URL beside it, is over 256 KiB as the Task state's input."""
+    return json.dumps({"id": "x" * (moto_fixes.MAX_INPUT_BYTES - 200)})
+
+
+def test_a_task_whose_message_is_over_256_kib_fails_as_step_functions_fails_it(
+    pattern: Pattern,
+) -> None:
+    execution = pattern.start_raw(input_that_fits_but_not_its_message())
+
+    result = pattern.wait(execution)
+
+    assert (result["status"], result["error"]) == ("FAILED", "States.DataLimitExceeded")
+    assert pattern.queue_depth() == 0  # no task reached the worker
+
+
+def test_moto_still_needs_the_task_input_size_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(StateTask, "_eval_parameters", moto_fixes.MOTO_EVAL_PARAMETERS)
+
+    pattern.start_raw(input_that_fits_but_not_its_message())
+
+    # If this fails, moto fails such a task itself: remove correction 10.
+    assert pattern.receive(1), f"moto {moto.__version__} fails a task over 256 KiB: remove 10"
+
+
+def test_a_failure_keeps_its_cause(pattern: Pattern) -> None:
+    execution, token = waiting_token(pattern)
+
+    pattern.aws.sfn.send_task_failure(taskToken=token, error="Rejected", cause="over the limit")
+
+    result = pattern.wait(execution)
+    assert (result["error"], result["cause"]) == ("Rejected", "over the limit")
+
+
+def test_moto_still_needs_the_cause_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    execution, token = waiting_token(pattern)
+    monkeypatch.setattr(
+        StepFunctionResponse, "send_task_failure", moto_fixes.MOTO_ANSWERS["send_task_failure"]
+    )
+
+    pattern.aws.sfn.send_task_failure(taskToken=token, error="Rejected", cause="over the limit")
+
+    # If this fails, moto keeps the cause itself: remove correction 11.
+    assert "cause" not in pattern.wait(execution), (
+        f"moto {moto.__version__} keeps SendTaskFailure's cause: remove correction 11"
+    )

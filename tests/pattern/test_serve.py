@@ -159,8 +159,11 @@ def test_the_deployed_suite_passes_against_make_serve_and_ctrl_c_stops_it(served
     assert not served.outputs_file.exists()
 
 
-def aws_cli_outputs(script: str, environment: dict[str, str]) -> list[Any]:
-    """Run the commands in bash, stopping at the first that fails; the JSON documents they print."""
+def aws_cli_outputs(
+    script: str, environment: dict[str, str], said: list[str] | None = None
+) -> list[Any]:
+    """Run the commands in bash, stopping at the first that fails; the JSON documents they print
+    (and what they said on stderr, into `said`)."""
     run = subprocess.run(
         ["bash", "-c", f"set -euo pipefail\n{script}"],
         env=environment,
@@ -170,6 +173,8 @@ def aws_cli_outputs(script: str, environment: dict[str, str]) -> list[Any]:
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    if said is not None:
+        said.append(run.stderr)
     decoder, text, documents = json.JSONDecoder(), run.stdout.strip(), []
     while text:
         document, end = decoder.raw_decode(text)
@@ -223,16 +228,23 @@ def test_with_hand_off_a_user_answers_the_handed_off_tasks_with_the_printed_comm
         commands = textwrap.dedent(printed[start:end])
 
         # WHEN a user pastes the commands that play the approver
-        approved, rejected = aws_cli_outputs(commands, user_environment(PATH=os.environ["PATH"]))
+        said: list[str] = []
+        environment = user_environment(PATH=os.environ["PATH"])
+        approved, rejected = aws_cli_outputs(commands, environment, said)
 
-        # THEN one execution succeeded with the approval, the other failed with the rejection
+        # THEN the answer with a typo was refused as AWS refuses it, and the good one taken: one
+        # execution succeeded with the approval, the other failed with the rejection and its cause
+        (refusal,) = [line for line in said[0].splitlines() if "(InvalidOutput)" in line]
+        assert refusal.startswith(
+            "An error occurred (InvalidOutput) when calling the SendTaskSuccess operation: "
+        )
         assert approved == ["SUCCEEDED", '{"approved": true}']
-        assert rejected == ["FAILED", "Rejected"]
+        assert rejected == ["FAILED", "Rejected", "over the approver's limit"]
         # AND the tokens went from the inbox, readable by its user alone, to the AWS CLI in a
         # file: never on a command line, where `ps` would show them
         inbox = ROOT / "build" / f"serve-{port}-handed-off.jsonl"
         assert inbox.stat().st_mode & 0o777 == 0o600
-        assert re.findall(r"--task-token (\S+)", commands) == ['"file://$token_file"'] * 2
+        assert set(re.findall(r"--task-token (\S+)", commands)) == {'"file://$token_file"'}
         served.stop_with_ctrl_c()
         # AND the external system's inbox of live tokens went with the emulator
         assert not (ROOT / "build" / f"serve-{port}-handed-off.jsonl").exists()
@@ -312,8 +324,8 @@ def test_make_serve_on_a_port_in_use_says_so_and_exits_non_zero() -> None:
     assert run.returncode != 0
     assert f"Port {port} on 127.0.0.1 is already in use" in run.stderr
     # AND it has printed the warnings Terraform's check blocks give at plan, first
-    (warning,) = [line for line in run.stderr.splitlines() if line.startswith("Terraform warns")]
-    assert "will end as CallbackTimedOut, not WorkerFailed" in warning
+    warned = [line for line in run.stderr.splitlines() if line.startswith("Terraform warns")]
+    assert [line for line in warned if "will end as CallbackTimedOut, not WorkerFailed" in line]
 
 
 def test_make_test_deployed_without_a_deployment_skips_saying_how_to_give_one() -> None:

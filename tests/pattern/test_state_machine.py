@@ -101,11 +101,11 @@ def test_a_failure_from_any_holder_of_the_token_ends_the_execution_with_its_erro
         taskToken=token, error="OrderRejected", **({"cause": cause} if cause else {})
     )
 
-    # THEN the execution failed with that error, straight from the Task: no Fail state runs (on
-    # AWS one whose CausePath found no cause would fail with States.Runtime instead; moto does
-    # not, and drops the cause either way)
+    # THEN the execution failed with that error and that cause, straight from the Task: no Fail
+    # state runs (on AWS one whose CausePath found no cause would fail with States.Runtime)
     result = pattern.wait(execution)
     assert (result["status"], result["error"]) == ("FAILED", "OrderRejected")
+    assert result.get("cause") == cause
     events = pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
     entered = [
         e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e

@@ -456,24 +456,6 @@ def test_no_iam_statement_grants_a_wildcard_action_and_star_resources_are_the_ex
                 assert statement["sid"] in allowed_star
 
 
-def test_only_this_state_machine_may_assume_its_role() -> None:
-    (statement,) = policy_document("states_assume")["statement"]
-    conditions = {c["variable"]: (c["test"], c["values"]) for c in statement["condition"]}
-    assert conditions == {
-        "aws:SourceAccount": ("StringEquals", ["${data.aws_caller_identity.current.account_id}"]),
-        # The Step Functions guide's confused-deputy form, narrowed to this state machine and
-        # its versions and aliases.
-        "aws:SourceArn": (
-            "ArnLike",
-            ["${local.state_machine_arn}", "${local.state_machine_arn}:*"],
-        ),
-    }
-    # Built from the name the state machine gets (a reference would be a dependency cycle).
-    main_locals = {k: v for block in load_hcl("main.tf")["locals"] for k, v in block.items()}
-    assert main_locals["state_machine_arn"].endswith(":stateMachine:${local.name}")
-    assert resource("aws_sfn_state_machine", "this")["name"] == "${local.name}"
-
-
 # Name length limits: Lambda function names and IAM role names 64, SQS queue and state machine
 # names 80 characters, DynamoDB table names 255, log group names 512.
 NAME_LIMITS = {
