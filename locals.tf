@@ -55,9 +55,12 @@ locals {
     why = "AWS_* and LAMBDA_* are Lambda's or redirect the worker's AWS calls, task tokens and all (AWS_ENDPOINT_URL*), or run other code at start (AWS_LAMBDA_EXEC_WRAPPER); POWERTOOLS_* could log task tokens (POWERTOOLS_LOGGER_LOG_EVENT); PYTHON* and LD_* change the code Python loads; proxies, CA bundles and OPENSSL_* can read every callback, and SSLKEYLOGFILE writes its TLS keys to a file; HOME would point the AWS SDK at another configuration; PATH, LANG and TZ are Lambda's to set."
   }
 
-  # The work's examples (src/worker/work_examples.json), each input quoted for a POSIX shell, for
-  # the start commands in outputs.tf.
-  work_examples = jsondecode(file("${path.module}/src/worker/work_examples.json"))
+  # The work's folder: var.work_source_path, or the sample work of this module.
+  work_path = coalesce(var.work_source_path, "${path.module}/src/work")
+
+  # The work's examples (work_examples.json in its folder), each input quoted for a POSIX shell,
+  # for the start commands in outputs.tf.
+  work_examples = jsondecode(file("${local.work_path}/work_examples.json"))
   work_example_inputs_quoted = {
     for name, example in local.work_examples : name => "'${replace(jsonencode(example.input), "'", "'\\''")}'"
   }
@@ -76,12 +79,13 @@ locals {
   # (https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer).
   powertools_publisher = "017000801446"
 
-  # The work's third-party dependencies, if its requirements file names any (a line that is not
-  # blank or a comment): terraform apply then builds a layer of them (main.tf).
-  work_requirements     = "${path.module}/src/worker/work_requirements.txt"
-  work_has_dependencies = length(regexall("(?m)^[[:space:]]*[^#[:space:]]", file(local.work_requirements))) > 0
+  # The work's third-party dependencies, if its folder has a requirements file that names any (a
+  # line that is not blank or a comment): terraform apply then builds a layer of them (main.tf).
+  work_requirements      = "${local.work_path}/work_requirements.txt"
+  work_requirements_text = fileexists(local.work_requirements) ? file(local.work_requirements) : ""
+  work_has_dependencies  = length(regexall("(?m)^[[:space:]]*[^#[:space:]]", local.work_requirements_text)) > 0
   # Hashes put pip in its hash-checking mode, for every package: without any, it checks none.
-  work_dependencies_hashed = strcontains(file(local.work_requirements), "--hash=")
+  work_dependencies_hashed = strcontains(local.work_requirements_text, "--hash=")
 }
 
 # A warning, not a validation: such values deploy and work, but a task whose work keeps failing
@@ -103,7 +107,7 @@ check "failing_work_ends_as_worker_failed" {
 check "the_works_dependencies_are_pinned_with_hashes" {
   assert {
     condition     = !local.work_has_dependencies || local.work_dependencies_hashed
-    error_message = "src/worker/work_requirements.txt lists the work's dependencies without hashes: pip checks nothing it downloads for the worker's layer. Write it as a lock file with hashes (pip-compile --generate-hashes, or uv pip compile --generate-hashes)."
+    error_message = "${local.work_requirements} lists the work's dependencies without hashes: pip checks nothing it downloads for the worker's layer. Write it as a lock file with hashes (pip-compile --generate-hashes, or uv pip compile --generate-hashes)."
   }
 }
 

@@ -12,9 +12,23 @@
 locals {
   name = "${var.name}-${random_id.suffix.hex}"
 
-  worker_source_hash = sha256(join("\n", [
-    for file in fileset("${path.module}/src", "**") :
-    "${file} ${filesha256("${path.module}/src/${file}")}" if !strcontains(file, "__pycache__")
+  # The function's code, path in the package => file: the worker's package, and the work's files
+  # beside it at the package's root (its examples, requirements, tests and caches left out).
+  worker_package_files = merge(
+    {
+      for file in fileset("${path.module}/src/worker", "**") :
+      "worker/${file}" => "${path.module}/src/worker/${file}" if !strcontains(file, "__pycache__")
+    },
+    {
+      for file in fileset(local.work_path, "**") : file => "${local.work_path}/${file}"
+      if !anytrue([
+        for left_out in ["__pycache__/", "tests/", "test_", "conftest.py", "work_examples.json", "work_requirements.txt"] :
+        strcontains("/${file}", "/${left_out}")
+      ])
+    },
+  )
+  worker_package_hash = sha256(join("\n", [
+    for name, file in local.worker_package_files : "${name} ${filesha256(file)}"
   ]))
 }
 
@@ -141,16 +155,22 @@ resource "aws_sqs_queue_policy" "this" {
 # Worker
 ################################################################################
 
-# The zip's name is a hash of src/, so that two instances of the module (for_each) planning at
-# once write the same bytes to the same file, never different ones.
+# The zip's name is a hash of what it holds, so that two instances of the module (for_each)
+# planning at once write the same bytes to the same file, never different ones.
 data "archive_file" "worker" {
   type        = "zip"
-  source_dir  = "${path.module}/src"
-  output_path = "${path.module}/build/worker-${substr(local.worker_source_hash, 0, 16)}.zip"
-  excludes    = ["**/__pycache__/**", "worker/work_examples.json", "worker/work_requirements.txt"]
+  output_path = "${path.module}/build/worker-${substr(local.worker_package_hash, 0, 16)}.zip"
+
+  dynamic "source" {
+    for_each = local.worker_package_files
+    content {
+      filename = source.key
+      content  = file(source.value)
+    }
+  }
 }
 
-# The work's own dependencies (src/worker/work_requirements.txt), if it names any: built at plan
+# The work's own dependencies (work_requirements.txt in its folder), if it names any: built at plan
 # for the worker's architecture and Python 3.12 (manylinux wheels, never the build machine's) into
 # a reproducible zip, cached by the requirements' hash, and attached as a layer.
 data "external" "work_dependencies" {
@@ -167,7 +187,7 @@ data "external" "work_dependencies" {
 resource "aws_lambda_layer_version" "work_dependencies" {
   count                    = local.work_has_dependencies ? 1 : 0
   layer_name               = "${local.name}-work-dependencies"
-  description              = "The dependencies of the work of ${local.name}-worker (src/worker/work_requirements.txt)."
+  description              = "The dependencies of the work of ${local.name}-worker (its work_requirements.txt)."
   filename                 = data.external.work_dependencies[0].result.path
   source_code_hash         = data.external.work_dependencies[0].result.base64sha256
   compatible_runtimes      = ["python3.12"]

@@ -74,13 +74,18 @@ output "state_machine_log_group_name" {
 }
 
 output "start_success_command" {
-  description = "An AWS CLI command that starts an execution with the work's accepted example (src/worker/work_examples.json): it SUCCEEDS with the work's result."
+  description = "An AWS CLI command that starts an execution with the work's accepted example (its work_examples.json): it SUCCEEDS with the work's result."
   value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.accepted}"
 }
 
 output "start_failure_command" {
-  description = "An AWS CLI command that starts an execution with the work's rejected example (src/worker/work_examples.json): it FAILS with the example's error."
+  description = "An AWS CLI command that starts an execution with the work's rejected example (its work_examples.json): it FAILS with the example's error."
   value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.rejected}"
+}
+
+output "start_hand_off_command" {
+  description = "An AWS CLI command that starts an execution with the work's handed-off example (its work_examples.json's handed_off): the work hands the task off, and the execution waits for your external system's answer. null when the examples name none."
+  value       = contains(keys(local.work_examples), "handed_off") ? "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.handed_off}" : null
 }
 
 output "alarm_names" {

@@ -20,6 +20,17 @@ variable "tags" {
   }
 }
 
+variable "work_source_path" {
+  description = "The folder of the work the worker runs: work.py, work_examples.json and, if it needs third-party packages, work_requirements.txt (docs/make-it-yours.md). null takes the sample, src/work. Its text files are packaged beside the worker; its tests are left out."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.work_source_path == null || try(fileexists("${var.work_source_path}/work.py") && fileexists("${var.work_source_path}/work_examples.json"), false)
+    error_message = "work_source_path must be a folder that holds work.py and work_examples.json (the sample's is src/work)."
+  }
+}
+
 variable "task_timeout_seconds" {
   description = "How long the state machine waits for the worker's callback before it fails with CallbackTimedOut (TimeoutSeconds). An integer from 1 to 31536000 (one year, the longest a Standard execution runs). 600 leaves a task whose work keeps failing time for all max_receive_count receives, so that it ends as WorkerFailed (Terraform warns at plan where it does not: locals.tf)."
   type        = number

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emulator.terraform import ROOT, TerraformError, TerraformNotFound, terraform
+from emulator.terraform import ROOT, TerraformError, TerraformNotFound, terraform, work_folder
 
-# The worker's package by name, as Lambda's task root holds it: the demo's and serve's external
-# system answers with its callback code.
-sys.path.insert(0, str(ROOT / "src"))
+# The worker's package and the work by name, as the function's package holds them: the demo's
+# and serve's external system answers with the worker's callback code.
+sys.path[:0] = [str(work_folder()), str(ROOT / "src")]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,8 +9,8 @@ import json
 import time
 from typing import Any
 
+from work import do_work
 from worker.handoff import CallbackHandle, HandedOff, call_work
-from worker.work import do_work
 
 
 def answer(message: dict[str, Any], sfn: Any, dynamodb: Any, table: str) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.deployment import Settings, worker_environment
-from emulator.terraform import ROOT
+from emulator.terraform import ROOT, work_folder
 from emulator.watch import wait_for
 from emulator.work_examples import WorkExamples
 
@@ -39,7 +39,7 @@ def environment() -> dict[str, str]:
     """The worker's environment as main.tf sets it (Terraform's defaults), for the children."""
     return {
         **os.environ,
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        "PYTHONPATH": os.pathsep.join(map(str, (work_folder(), ROOT / "src", ROOT))),
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

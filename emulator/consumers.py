@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator.stopping import StopSignal
-from emulator.terraform import ROOT
+from emulator.terraform import ROOT, work_folder
 from emulator.watch import wait_for
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class Consumers:
             **deployment.worker_credentials,
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_DEFAULT_REGION": REGION,
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+            "PYTHONPATH": os.pathsep.join(map(str, (work_folder(), ROOT / "src", ROOT))),
         }
         self.processes: list[subprocess.Popen[str]] = []
         self.reports: list[Report] = []

@@ -1,5 +1,8 @@
-"""`make demo`: the pattern end to end on moto: the outcomes an execution can have, and a task
-handed off to an external system that answers it later (or never)."""
+"""`make demo`: the pattern end to end on moto, with the work's own examples: the outcomes an
+execution can have, and, for a work that hands tasks off, its handed-off example answered later
+(as its example says, by a stand-in for its external system) and never answered. Each is expected
+of the callback task (succeeded, failed with the example's error, timed out), wherever the
+workflow then goes: the table shows the state each execution ended in."""
 
 from __future__ import annotations
 
@@ -20,9 +23,9 @@ from emulator.console import WORKER_LOG, history, shorten, table, worker_output
 from emulator.deployment import Deployment, Settings, deploy
 from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, load_worker
-from emulator.terraform import ROOT
+from emulator.terraform import work_folder
 from emulator.watch import finished, queue_depth, wait_for
-from emulator.work_examples import EXAMPLES_FILE, WorkExamples
+from emulator.work_examples import WorkExamples, shown
 from worker.handoff import takes_callback
 
 if TYPE_CHECKING:
@@ -30,10 +33,13 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 DEMO_TASK_TIMEOUT_SECONDS = 3  # nobody waits out the Terraform default in a demo
-
-
-# What the external system answers a handed-off task with, a second after it got it.
-APPROVAL = {"approved": True, "by": "the external system"}
+CALLBACK_RESOURCE = "sendMessage.waitForTaskToken"  # of resource type sqs, in the history
+TASK_ENDINGS = {
+    "TaskSucceeded": "taskSucceededEventDetails",
+    "TaskFailed": "taskFailedEventDetails",
+    "TaskTimedOut": "taskTimedOutEventDetails",
+}
+TIMED_OUT = ("TaskTimedOut", None)
 
 
 @dataclass(frozen=True)
@@ -41,40 +47,39 @@ class Scenario:
     title: str
     execution_input: Any
     worker_running: bool
-    expected: tuple[str, str | None]  # (status, error)
-    hand_off: bool = False  # the work hands the task off to the external system
-    answered: bool = False  # which answers it (with APPROVAL), or not
+    expected: tuple[str, str | None]  # how the callback task ended: its event, and its error
+    answer: Any = external_system.NO_ANSWER  # what the stand-in for the external side answers
 
 
 def scenarios(examples: WorkExamples) -> list[Scenario]:
-    """The endings an execution can have, with the work's own example inputs; then a work that
-    hands its task off (emulator/external_system.py), answered a second later, and never."""
+    """The endings an execution of the work's examples can have."""
+    found = [
+        Scenario("the accepted example", examples.accepted, True, ("TaskSucceeded", None)),
+        Scenario(
+            "the rejected example", examples.rejected, True, ("TaskFailed", examples.rejected_error)
+        ),
+    ]
+    if examples.handed_off:
+        handed_off = examples.handed_off
+        found += [
+            Scenario(
+                "handed off, answered later",
+                handed_off.input,
+                True,
+                ("TaskSucceeded", None),
+                answer=handed_off.answer,
+            ),
+            Scenario("handed off, never answered", handed_off.input, True, TIMED_OUT),
+        ]
     return [
-        Scenario("the accepted example", examples.accepted, True, ("SUCCEEDED", None)),
-        Scenario(
-            "the rejected example", examples.rejected, True, ("FAILED", examples.rejected_error)
-        ),
-        Scenario(
-            "handed off, answered later",
-            examples.accepted,
-            True,
-            ("SUCCEEDED", None),
-            hand_off=True,
-            answered=True,
-        ),
-        Scenario(
-            "handed off, never answered",
-            examples.accepted,
-            True,
-            ("FAILED", "CallbackTimedOut"),
-            hand_off=True,
-        ),
-        Scenario("the worker is stopped", examples.accepted, False, ("FAILED", "CallbackTimedOut")),
+        *found,
+        Scenario("the worker is stopped", examples.accepted, False, TIMED_OUT),
     ]
 
 
 def run_demo(show_logs: bool = False) -> int:
     examples = WorkExamples.load()
+    examples_file = shown(work_folder() / "work_examples.json")
     transcript = io.StringIO()  # what the worker printed: its metrics are read back from it
     with (
         worker_output(show_logs, transcript) as screen,
@@ -88,12 +93,11 @@ def run_demo(show_logs: bool = False) -> int:
         mapping = EventSourceMapping(sqs, deployment, load_worker(deployment, REGION))
         from worker import handler  # imported by load_worker, with the worker's environment
 
-        inbox = external_system.Inbox(Path(external_system_store) / "handed-off.jsonl")
-        os.environ[external_system.INBOX_VARIABLE] = str(inbox.path)
-        team_work, team_hands_off = handler.do_work, takes_callback(handler.do_work)
-        if team_hands_off:  # answered a second later, as the team's system would answer it
-            os.environ[external_system.ANSWER_VARIABLE] = "1"
-            team_work = external_system.teams_work
+        os.environ[external_system.INBOX_VARIABLE] = str(
+            Path(external_system_store) / "handed-off.jsonl"
+        )
+        if takes_callback(handler.do_work):  # the stand-in hears of each task it hands off
+            handler.do_work = external_system.teams_work
 
         def say(text: str = "") -> None:
             print(text, file=screen, flush=True)
@@ -106,9 +110,8 @@ def run_demo(show_logs: bool = False) -> int:
         )
         default = Settings.from_terraform().task_timeout_seconds
         say(f"  task timeout   {settings.task_timeout_seconds} s (Terraform default: {default} s)")
-        say(f"  inputs         the work's examples, {EXAMPLES_FILE.relative_to(ROOT)}")
-        if team_hands_off:
-            say("  hand-offs      your work's are answered by the demo, as your system would")
+        say(f"  inputs         the work's examples, {examples_file}")
+        say(f"  hand-offs      {hand_offs(examples, takes_callback(handler.do_work))}")
         say()
 
         rows, failures = [], 0
@@ -117,15 +120,14 @@ def run_demo(show_logs: bool = False) -> int:
                 mapping.start()
             else:
                 mapping.stop()
-            handler.do_work = external_system.do_work if scenario.hand_off else team_work
+            external_system.answer_with(scenario.answer)
             say(f"{number}. {scenario.title}: starting an execution ...")
-            name = f"demo-{number}"
-            arn = execution_arn(deployment, name)
-            if scenario.answered:
-                external_system.answer_later(inbox, arn, 1, lambda h: h.succeed(APPROVAL))
-            result, seconds = execute(sfn, deployment, name, scenario.execution_input)
-            outcome = (result["status"], result.get("error"))
-            ok = outcome == scenario.expected
+            result, seconds = execute(sfn, deployment, f"demo-{number}", scenario.execution_input)
+            events = sfn.get_execution_history(executionArn=result["executionArn"])["events"]
+            task, output = callback_task_ending(events)
+            ok = task == scenario.expected and (
+                scenario.answer is external_system.NO_ANSWER or output == scenario.answer
+            )
             failures += not ok
             rows.append(
                 [
@@ -133,20 +135,30 @@ def run_demo(show_logs: bool = False) -> int:
                     scenario.title,
                     json.dumps(scenario.execution_input),
                     result["status"],
+                    ended_in(events),
                     describe(result),
                     f"{seconds:.1f} s",
-                    "yes" if ok else f"NO, expected {scenario.expected}",
+                    "yes" if ok else f"NO, the task: {' '.join(filter(None, task))}",
                 ]
             )
         say()
         say(
             table(
-                rows, ["#", "scenario", "input", "status", "error or output", "took", "as expected"]
+                rows,
+                [
+                    "#",
+                    "scenario",
+                    "input",
+                    "status",
+                    "ended in",
+                    "error or output",
+                    "took",
+                    "as expected",
+                ],
             )
         )
 
-        handler.do_work = team_work
-        os.environ.pop(external_system.ANSWER_VARIABLE, None)  # the timed-out task: nobody answers
+        external_system.answer_with(external_system.NO_ANSWER)  # the timed-out task
         mapping.start()  # the worker comes back and finds the timed-out task's message stale
         drained = wait_for(lambda: not queue_depth(sqs, deployment.queue_url), 10, interval=0.1)
         mapping.stop()
@@ -169,19 +181,27 @@ def run_demo(show_logs: bool = False) -> int:
         say(table([[name, f"{value:g}"] for name, value in metrics.items()], ["metric", "count"]))
         say()
         if not show_logs:
-            say(f"The worker's JSON logs are in {WORKER_LOG.relative_to(WORKER_LOG.parents[1])}")
+            say(f"The worker's JSON logs are in {shown(WORKER_LOG)}")
             say("(make demo ARGS=--logs shows them as they happen).")
         if failures:
             say(f"{failures} outcome(s) NOT as expected.")
             say(
-                f"Scenarios 1 and 2 take their input and expected error from "
-                f"{EXAMPLES_FILE.relative_to(ROOT)}: does src/worker/work.py accept the accepted "
-                "example and reject the rejected one with that error? (tests/test_work_examples.py "
-                "checks it.)"
+                f"The executions take their inputs, errors and answers from {examples_file}: "
+                "does the work accept, reject and hand off each as it says? (make test checks "
+                "it: tests/pattern/test_work_examples.py.)"
             )
         else:
             say("All outcomes as expected.")
     return 1 if failures else 0
+
+
+def hand_offs(examples: WorkExamples, work_takes_callback: bool) -> str:
+    """What the demo shows of hand-offs, in a line."""
+    if examples.handed_off:
+        return "your work's handed-off example, answered by a stand-in for your system, and not"
+    if work_takes_callback:
+        return "none shown: your work takes `callback`, but its examples name no handed_off input"
+    return "none: your work hands no task off (docs/hand-off.md)"
 
 
 def execute(
@@ -198,6 +218,32 @@ def execute(
 
 def execution_arn(deployment: Deployment, name: str) -> str:
     return deployment.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+def callback_task_ending(events: list[dict[str, Any]]) -> tuple[tuple[str, str | None], Any]:
+    """How the callback task ended, from the execution's history: its event (TaskSucceeded,
+    TaskFailed, TaskTimedOut) and error, and the output it succeeded with."""
+    endings = [
+        event
+        for event in events
+        if event["type"] in TASK_ENDINGS
+        and event[TASK_ENDINGS[event["type"]]].get("resource") == CALLBACK_RESOURCE
+    ]
+    if not endings:
+        return ("no ending", None), None
+    event = endings[-1]
+    details = event[TASK_ENDINGS[event["type"]]]
+    error = details.get("error") if event["type"] == "TaskFailed" else None
+    output = json.loads(details["output"]) if event["type"] == "TaskSucceeded" else None
+    return (event["type"], error), output
+
+
+def ended_in(events: list[dict[str, Any]]) -> str:
+    """The state the execution ended in: the last it entered."""
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+    ]
+    return entered[-1] if entered else ""
 
 
 def describe(result: dict[str, Any]) -> str:

@@ -32,17 +32,20 @@ IDLE_POLL_SECONDS = 0.05  # between polls of an empty queue
 def load_worker(
     deployment: Deployment, region: str
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """Import the worker's lambda_handler from src/ with the environment it has in Lambda: the
-    region and the variables main.tf gives it. In this process it signs with the process's own
-    credentials (its role's scope is emulated for the worker processes, emulator/consumers.py)."""
+    """Import the worker's lambda_handler from src/ (and the work from its folder, beside it as in
+    the function's package) with the environment it has in Lambda: the region and the variables
+    main.tf gives it. In this process it signs with the process's own credentials (its role's
+    scope is emulated for the worker processes, emulator/consumers.py)."""
     from emulator.deployment import worker_environment
-    from emulator.terraform import ROOT
+    from emulator.terraform import ROOT, work_folder
+    from emulator.work_examples import importable
 
     os.environ.update(
         worker_environment(deployment.settings), AWS_REGION=region, AWS_DEFAULT_REGION=region
     )
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(key, "testing")
+    importable(work_folder())
     if str(ROOT / "src") not in sys.path:
         sys.path.insert(0, str(ROOT / "src"))
     return importlib.import_module("worker.handler").lambda_handler

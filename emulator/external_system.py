@@ -1,10 +1,11 @@
-"""The other side of a hand-off, for `make demo` and `make serve ARGS=--hand-off`: a work that
-hands every task off, as an approval step does, and the external system it hands them to, which
-answers later with the worker's own callback code (worker.handoff.CallbackHandle).
+"""The other side of a hand-off, on the emulator: a stand-in for the external system a work hands
+its tasks to, which answers them with the worker's own callback code (worker.handoff's
+CallbackHandle) as the work's handed-off example says, or leaves them to the user (`make serve`);
+and, for `make serve ARGS=--hand-off`, a work of the emulator's own that hands every task off.
 
-The system's inbox is a file of JSON lines, one per handed-off task: its execution, its input and
-its token (HANDED_OFF_FILE names it). Like any store of live tokens it is a secret: here it holds
-the emulator's tokens, which answer nothing outside it."""
+The stand-in's inbox is a file of JSON lines, one per handed-off task: its execution, its input
+and its token (INBOX_VARIABLE names it). Like any store of live tokens it is a secret: here it
+holds the emulator's tokens, which answer nothing outside it."""
 
 from __future__ import annotations
 
@@ -21,34 +22,46 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 INBOX_VARIABLE = "HANDED_OFF_FILE"
-ANSWER_VARIABLE = "HANDED_OFF_ANSWERED"  # set: a team's handed-off tasks are answered
-# What the emulator answers a team's handed-off task with, standing in for the team's system.
-STAND_IN_ANSWER = {"answeredBy": "the emulator, standing in for your external system"}
+ANSWER_VARIABLE = "HANDED_OFF_ANSWER"  # the JSON the stand-in answers with; unset: it does not
+ANSWER_AFTER_SECONDS = 1  # a job's run, a person's decision
+NO_ANSWER = object()
 _APPEND = threading.Lock()
 
 
-def do_work(task_input: Any, heartbeat: Callable[[], None], callback: CallbackHandle) -> HandedOff:
-    """Hands the task to the external system: it puts the task in the system's inbox (the token
-    with it: handing it on is this work's explicit act) and returns, leaving the answer to it."""
-    Inbox(Path(os.environ[INBOX_VARIABLE])).add(callback, task_input)
-    return HandedOff()
+def answer_with(answer: Any) -> None:
+    """From now on the stand-in answers each handed-off task with `answer` (SendTaskSuccess's
+    output), or answers none (NO_ANSWER)."""
+    if answer is NO_ANSWER:
+        os.environ.pop(ANSWER_VARIABLE, None)
+    else:
+        os.environ[ANSWER_VARIABLE] = json.dumps(answer)
 
 
 def teams_work(task_input: Any, heartbeat: Callable[[], None], callback: CallbackHandle) -> Any:
-    """The team's work (worker.work.do_work), when it hands tasks off to a system of its own, with
-    the emulator's standing in for that one: each task it hands off is also put in the inbox, for
-    the user to answer (`make serve`); with ANSWER_VARIABLE set (`make demo`, `make serve
-    ARGS=--answer-hand-offs`), the emulator answers it a second later with STAND_IN_ANSWER."""
-    from worker.work import do_work
+    """The team's work (work.do_work), when it hands tasks off, with the stand-in hearing of each
+    task it hands off: the task goes into the inbox, for the user to answer (`make serve`), and,
+    if the stand-in answers (ANSWER_VARIABLE: `make demo`, `make serve ARGS=--answer-hand-offs`),
+    it answers a second later."""
+    from work import do_work
 
     result = do_work(task_input, heartbeat, callback=callback)
     if isinstance(result, HandedOff):
         Inbox(Path(os.environ[INBOX_VARIABLE])).add(callback, task_input)
-        if os.environ.get(ANSWER_VARIABLE):
-            answering = threading.Timer(1, callback.succeed, (STAND_IN_ANSWER,))
+        answer = os.environ.get(ANSWER_VARIABLE)
+        if answer is not None:
+            answering = threading.Timer(
+                ANSWER_AFTER_SECONDS, callback.succeed, (json.loads(answer),)
+            )
             answering.daemon = True
             answering.start()
     return result
+
+
+def do_work(task_input: Any, heartbeat: Callable[[], None], callback: CallbackHandle) -> HandedOff:
+    """The emulator's own work, for `make serve ARGS=--hand-off`: hands every task to the inbox
+    (the token with it: handing it on is this work's explicit act), for the user to answer."""
+    Inbox(Path(os.environ[INBOX_VARIABLE])).add(callback, task_input)
+    return HandedOff()
 
 
 class Inbox:
@@ -81,20 +94,3 @@ class Inbox:
             return []
         entries = [json.loads(line) for line in self.path.read_text().splitlines() if line]
         return [CallbackHandle(e["taskToken"], e["executionArn"]) for e in entries]
-
-
-def answer_later(
-    inbox: Inbox, execution_arn: str, after_seconds: float, answer: Callable[[CallbackHandle], None]
-) -> threading.Thread:
-    """The external system at work: once the task is in its inbox, it takes `after_seconds` (a
-    job's run, a person's decision) and answers it."""
-
-    def run() -> None:
-        handle = inbox.handle(execution_arn)
-        if handle is not None:
-            threading.Event().wait(after_seconds)
-            answer(handle)
-
-    thread = threading.Thread(target=run, name="external-system", daemon=True)
-    thread.start()
-    return thread

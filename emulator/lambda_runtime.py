@@ -6,7 +6,7 @@ imported by a Python that sees only what its function will have there.
   Powertools       `aws-lambda-powertools[all]` at the release var.powertools_version names: the
                    public layer is built so, boto3 and its dependencies taken out (Powertools'
                    layer_v3/docker/Dockerfile)
-  the work's layer built from src/worker/work_requirements.txt by build_dependencies.py, as
+  the work's layer built from the work's work_requirements.txt by build_dependencies.py, as
                    `terraform plan` builds it, for this machine's architecture
 
 The first two are installed from PyPI into build/lambda-runtime/ once per release pair. The import
@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emulator.deployment import Settings, worker_environment
-from emulator.terraform import ROOT, evaluate
+from emulator.terraform import ROOT, evaluate, work_folder
+from emulator.work_examples import shown
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 RUNTIME_PYTHON = (3, 12)
 MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
-REQUIREMENTS = "src/worker/work_requirements.txt"
 
 
 class RuntimeUnavailable(RuntimeError):
@@ -101,7 +101,8 @@ def work_layer(root: Path, cache: Path) -> Path | None:
     machine = MACHINES.get(platform.machine().lower())
     if machine is None:
         raise RuntimeUnavailable(f"no Lambda architecture runs {platform.machine()} code")
-    layer = Path(build(root / REQUIREMENTS, machine, cache)["path"])
+    requirements = work_folder(root) / "work_requirements.txt"
+    layer = Path(build(requirements, machine, cache)["path"])
     unpacked = layer.with_suffix("")
     if not unpacked.exists():
         with made_whole(unpacked) as staging, zipfile.ZipFile(layer) as archive:
@@ -110,7 +111,9 @@ def work_layer(root: Path, cache: Path) -> Path | None:
 
 
 # Run by `python -I -S`: only the standard library until the paths below are added, in Lambda's
-# order (the function's code, the layers, the runtime's packages).
+# order (the function's code: the work's folder and the worker's package; the layers; the
+# runtime's packages). Prints the module it could not import, and the file of the function's code
+# that imported it.
 IMPORT = """
 import sys, traceback
 sys.path[:0] = sys.argv[1:]
@@ -118,8 +121,8 @@ try:
     import worker.handler
 except ModuleNotFoundError as missing:
     frames = [f.filename for f in traceback.extract_tb(missing.__traceback__)]
-    where = [f for f in frames if f.startswith(sys.argv[1])][-1:] or frames[-1:]
-    print(missing.name, where[0][len(sys.argv[1]) + 1 :] if where else "?")
+    where = [f for f in frames if f.startswith(tuple(sys.argv[1:3]))][-1:] or frames[-1:]
+    print(missing.name, where[0] if where else "?")
     sys.exit(1)
 """
 
@@ -142,7 +145,8 @@ def check(root: Path = ROOT, cache: Path | None = None) -> str | None:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "PATH": os.environ.get("PATH", ""),
     }
-    paths = [str(root / "src"), *([str(layer)] if layer else []), str(runtime)]
+    work = work_folder(root)
+    paths = [str(work), str(root / "src"), *([str(layer)] if layer else []), str(runtime)]
     run = subprocess.run(
         [sys.executable, "-I", "-S", "-c", IMPORT, *paths],
         env=environment,
@@ -156,8 +160,9 @@ def check(root: Path = ROOT, cache: Path | None = None) -> str | None:
         return f"The worker does not import as on Lambda: {run.stderr.strip().splitlines()[-1:]}"
     module, where = run.stdout.split()
     return (
-        f"src/{where} imports {module}, which the worker will not have on Lambda (Python 3.12, its "
-        f"boto3, the Powertools layer): list its package in {REQUIREMENTS}"
+        f"{shown(Path(where), root)} imports {module}, which the worker will not have on Lambda "
+        f"(Python 3.12, its boto3, the Powertools layer): list its package in "
+        f"{shown(work / 'work_requirements.txt', root)}"
     )
 
 

@@ -16,11 +16,13 @@ import os
 import shlex
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from emulator import external_system
 from emulator.consumers import Consumers
 from emulator.deployment import (
     Deployment,
@@ -29,7 +31,7 @@ from emulator.deployment import (
     deploy,
     idempotency_table_name,
 )
-from emulator.external_system import ANSWER_VARIABLE, INBOX_VARIABLE
+from emulator.external_system import INBOX_VARIABLE
 from emulator.server import moto_server, port_is_free
 from emulator.stopping import StopSignal
 from emulator.terraform import ROOT
@@ -67,10 +69,11 @@ def serve(
     hand_off: bool = False,
     answer_hand_offs: bool = False,
 ) -> int:
-    """Serve the pattern deployed with `settings` until Ctrl-C or SIGTERM; with `hand_off`, the
-    worker runs a work that hands every task off to an external system (emulator/
-    external_system.py) whose inbox the user answers from. The team's own work, if it hands tasks
-    off, hands them to that inbox too; with `answer_hand_offs`, the emulator answers them."""
+    """Serve the pattern deployed with `settings` until Ctrl-C or SIGTERM. The team's work, if it
+    hands tasks off, hands them to the inbox of a stand-in for its external system (emulator/
+    external_system.py), which the user answers from, or, with `answer_hand_offs`, the stand-in,
+    as the work's handed-off example says; with `hand_off`, the worker runs a work of the
+    emulator's own instead, which hands every task off to that inbox."""
     for warning in settings.warnings:
         print(f"Terraform warns (as at plan): {warning}", file=sys.stderr)
     if not port_is_free(port):
@@ -100,19 +103,27 @@ def serve(
             lambda_client, boto3.client("iam", region_name=REGION), deployment, f"{name}-worker"
         )
         log_groups = create_log_groups(boto3.client("logs", region_name=REGION), name)
-        outputs = emulator_outputs(
-            endpoint, deployment, uuid, log_groups, None if show_logs else worker_log
-        )
-        from worker.work import do_work  # the team's work, as the worker processes will run it
+        from work import do_work  # the team's work, as the worker processes will run it
 
+        examples = WorkExamples.load()
         work = None  # the team's, as it is
+        stand_in_answers = False
         if hand_off:
             work = "emulator.external_system:do_work"
         elif takes_callback(do_work):
             work = "emulator.external_system:teams_work"
-            if answer_hand_offs:
-                os.environ[ANSWER_VARIABLE] = "1"  # the worker processes' environment
+            if answer_hand_offs and examples.handed_off:  # the worker processes' environment
+                external_system.answer_with(examples.handed_off.answer)
+                stand_in_answers = True
         answering = work is not None and not answer_hand_offs  # the user, from the inbox
+        outputs = emulator_outputs(
+            endpoint,
+            deployment,
+            uuid,
+            log_groups,
+            None if show_logs else worker_log,
+            stand_in_answers,
+        )
         if work is not None:
             inbox.parent.mkdir(parents=True, exist_ok=True)
             inbox.unlink(missing_ok=True)
@@ -132,7 +143,12 @@ def serve(
                 outputs_file.parent.mkdir(parents=True, exist_ok=True)
                 outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
                 print(
-                    instructions(endpoint, outputs, outputs_file, inbox if answering else None),
+                    instructions(
+                        endpoint,
+                        outputs,
+                        outputs_file,
+                        HandOffs(examples, takes_callback(do_work), hand_off, answering, inbox),
+                    ),
                     flush=True,
                 )
                 stop.wait()
@@ -162,9 +178,11 @@ def emulator_outputs(
     uuid: str,
     log_groups: dict[str, str],
     worker_log: Path | None,
+    stand_in_answers: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """outputs.tf's outputs for the emulator's deployment, as `terraform output -json` gives
-    them, and what the emulator has instead of AWS: its endpoint and the worker's log file."""
+    them, and what the emulator has instead of AWS: its endpoint, the worker's log file, and
+    whether it answers the work's handed-off tasks, standing in for the team's system."""
     values: dict[str, Any] = {
         "region": REGION,
         "task_timeout_seconds": deployment.settings.task_timeout_seconds,
@@ -181,6 +199,7 @@ def emulator_outputs(
         else None,
         "endpoint_url": endpoint,
         "worker_log_file": str(worker_log) if worker_log else None,
+        "hand_offs_answered_by_the_emulator": stand_in_answers,
     }
     return {  # Terraform leaves an output whose value is null out of its state and its listing
         name: {"sensitive": False, "type": TERRAFORM_TYPES[type(value)], "value": value}
@@ -189,14 +208,35 @@ def emulator_outputs(
     }
 
 
+@dataclass(frozen=True)
+class HandOffs:
+    """What the printed commands show of hand-offs."""
+
+    examples: WorkExamples
+    work_hands_off: bool  # the team's work takes a callback
+    emulators_work: bool  # --hand-off: the emulator's own work hands every task off
+    user_answers: bool  # from the inbox (else the stand-in answers, or nobody need)
+    inbox: Path
+
+    def input(self) -> Any:
+        """The input whose task the work hands off, if any: the team's handed-off example, or
+        any input for the emulator's own work."""
+        if self.emulators_work:
+            return self.examples.accepted
+        return self.examples.handed_off.input if self.examples.handed_off else None
+
+    def answer(self) -> Any:
+        return {"approved": True} if self.emulators_work else self.examples.handed_off.answer
+
+
 def instructions(
-    endpoint: str, outputs: dict[str, dict[str, Any]], outputs_file: Path, inbox: Path | None
+    endpoint: str, outputs: dict[str, dict[str, Any]], outputs_file: Path, hand_offs: HandOffs
 ) -> str:
-    """Commands to try that run verbatim, every time: each start gets a name of its own. With an
-    inbox (--hand-off), the user answers the handed-off tasks, as an approver would."""
+    """Commands to try that run verbatim, every time: each start gets a name of its own. For a work
+    that hands tasks off, the user answers them, as an approver would."""
     value = {name: output["value"] for name, output in outputs.items()}
     aws = f"aws --endpoint-url {endpoint} --region {REGION}"
-    examples = WorkExamples.load()
+    examples = hand_offs.examples
     logs = f"in {value['worker_log_file']}" if "worker_log_file" in value else "on stderr"
 
     def start(kind: str, task_input: Any) -> str:
@@ -221,16 +261,29 @@ def instructions(
             "ApproximateNumberOfMessagesNotVisible"
         )
 
-    def token() -> str:
-        """Wait (10 s at most) for the worker to hand the execution's task off; its token, into a
-        file of the user's alone: a token on a command line is there for `ps` to show."""
+    def answered(*answer: str) -> str:
+        """Wait (10 s at most) for the work to hand the execution's task off, its token into a
+        file of the user's alone (a token on a command line is there for `ps` to show); then
+        answer it, or say that the work did not hand it off."""
         query = "'select(.executionArn == $arn) | .taskToken'"
+        indented = "\n".join(f"    {line}" for command in answer for line in command.splitlines())
         return (
-            f'for _ in $(seq 50); do jq -j --arg arn "$arn" {query} {inbox} \\\n'
-            f'      > "$token_file" 2>/dev/null; [ -s "$token_file" ] && break; sleep 0.2; done'
+            f'for _ in $(seq 50); do jq -j --arg arn "$arn" {query} {hand_offs.inbox} \\\n'
+            f'      > "$token_file" 2>/dev/null; [ -s "$token_file" ] && break; sleep 0.2; done\n'
+            f'  if [ -s "$token_file" ]; then\n{indented}\n'
+            "  else\n"
+            '    echo "The work did not hand this task off: see how its execution ended." >&2\n'
+            "  fi"
         )
 
-    if inbox is None:
+    def answer(operation: str, arguments: str) -> str:
+        return (
+            f'{aws} stepfunctions {operation} --task-token "file://$token_file" \\\n    {arguments}'
+        )
+
+    if hand_offs.emulators_work:  # it hands every task off: the work's examples are not its
+        work = "  # the emulator's own work hands every task off, whatever its input"
+    else:
         work = f"""\
   # an execution of the accepted example, and what became of it
   {start("accepted", examples.accepted)}
@@ -238,31 +291,51 @@ def instructions(
 
   # an execution of the rejected example: FAILED with {examples.rejected_error}
   {start("rejected", examples.rejected)}
-  {describe(2, "error")}
+  {describe(2, "error")}"""
+    handed_off = hand_offs.input()
+    if handed_off is not None and hand_offs.user_answers:
+        output = shlex.quote(json.dumps(hand_offs.answer()))
+        who = "the emulator's own work" if hand_offs.emulators_work else "the work"
+        approve = answered(
+            answer("send-task-success", "--task-output '{approved: true}' || true"),
+            answer("send-task-success", f"--task-output {output}"),
+        )
+        reject = answered(
+            answer("send-task-failure", '--error Rejected --cause "over the approver\'s limit"')
+        )
+        work += f"""
 
-  # (a work that hands its tasks off to a person or another system: make serve ARGS=--hand-off)"""
-    else:
-        work = f"""\
-  # the work hands the task off: the execution waits for the external system, here you, as
-  # an approver: take its token from the inbox the work's hand-offs go to, and approve it
+  # a task handed off by {who}: the execution waits for the external system,
+  # here you, as an approver: take its token from the inbox, and answer it. A typo in the
+  # answer (keys without quotes) is refused with InvalidOutput, as on AWS, and the task goes on
+  # waiting for a good one
   token_file=$(mktemp)  # readable by you alone; the token stays off every command line
-  {start("approval", examples.accepted)}
-  {token()}
-  # a typo in the answer (keys without quotes) is refused with InvalidOutput, as on AWS, and
-  # the task goes on waiting for a good one
-  {aws} stepfunctions send-task-success --task-token "file://$token_file" \\
-      --task-output '{{approved: true}}' || true
-  {aws} stepfunctions send-task-success --task-token "file://$token_file" \\
-      --task-output '{{"approved": true}}'
+  {start("handed-off", handed_off)}
+  {approve}
   {describe(1, "output")}
 
-  # or reject one: the execution fails with your error
-  {start("approval", examples.accepted)}
-  {token()}
-  {aws} stepfunctions send-task-failure --task-token "file://$token_file" \\
-      --error Rejected --cause "over the approver's limit"
+  # or reject one: the execution fails with your error and cause
+  {start("handed-off", handed_off)}
+  {reject}
   {describe(1, "error, cause")}
   rm "$token_file\""""
+    elif handed_off is not None:
+        work += f"""
+
+  # the work hands this task off, and the emulator answers it a second later, standing in for
+  # your external system, with the answer of the work's handed-off example
+  {start("handed-off", handed_off)}
+  {describe(3, "output")}"""
+    elif hand_offs.work_hands_off:
+        work += """
+
+  # (the work takes a callback, but its work_examples.json names no handed_off input: nothing
+  # here starts a hand-off)"""
+    else:
+        work += """
+
+  # (a work that hands its tasks off to a person or another system: make serve ARGS=--hand-off
+  # runs one of the emulator's, whose tasks you answer)"""
 
     mapping = (
         f"{aws} lambda update-event-source-mapping --uuid {value['event_source_mapping_uuid']}"

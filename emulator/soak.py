@@ -13,13 +13,15 @@ from typing import Any
 
 import boto3
 
+from emulator import work_examples
 from emulator.console import table, worker_output
 from emulator.consumers import Consumers, every
 from emulator.deployment import Settings, deploy
 from emulator.emf import worker_metrics
 from emulator.server import free_port, moto_server
+from emulator.terraform import work_folder
 from emulator.watch import queue_depth, wait_for
-from emulator.work_examples import EXAMPLES_FILE, WorkExamples
+from emulator.work_examples import WorkExamples
 
 REGION = "us-east-1"
 CONSUMER_COUNTS = (1, 2, 4)
@@ -174,7 +176,8 @@ def main(executions: int, consumer_counts: tuple[int, ...] = CONSUMER_COUNTS) ->
     with worker_output(show_logs=False) as screen:
         for consumers in consumer_counts:
             print(
-                f"Soak: {executions} executions of the work's examples ({EXAMPLES_FILE.name}), "
+                f"Soak: {executions} executions of the work's examples "
+                f"({work_examples.shown(work_folder() / 'work_examples.json')}), "
                 "10% of them the rejected one, 5% of the task messages delivered twice, 2% "
                 f"poison, {consumers} worker process(es) on {os.cpu_count()} cores ...",
                 file=screen,

@@ -3,7 +3,8 @@ main.tf deploys from, so it cannot drift from them.
 
 variables.tf holds the variables and their validations; locals.tf every value derived from them
 alone (no resource, data source or provider) and the check blocks. A configuration made of a copy
-of the two, the ASL template and outputs that expose them applies offline in a few milliseconds:
+of the two, the ASL template and outputs that expose them (and the work's folder, which
+work_source_path names) applies offline in a few milliseconds:
 the variables' values, the derived values, the warnings of the check blocks and the state machine
 definition rendered by templatefile(), for any variables a caller gives.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -32,13 +34,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 # The variables, the values derived from them, and what those read.
-EVALUATED_FILES = (
-    "variables.tf",
-    "locals.tf",
-    "statemachine",
-    "src/worker/work_examples.json",
-    "src/worker/work_requirements.txt",
-)
+EVALUATED_FILES = ("variables.tf", "locals.tf", "statemachine")
 INSTALL_HINT = (
     "No Terraform here: put the terraform CLI 1.9 or newer on PATH "
     "(https://developer.hashicorp.com/terraform/install), or use a machine where "
@@ -79,15 +75,23 @@ def evaluate(
     """Apply variables.tf and locals.tf of `root` with `variables` (the rest keep their defaults):
     their values, the values derived from them and the state machine definition for `queue_url`.
     Raises TerraformError where Terraform refuses the variables, or where variables.tf declares no
-    variable of a name given (Terraform only warns of it, for a file of values)."""
+    variable of a name given (Terraform only warns of it, for a file of values). The work is
+    `work_folder(root)`'s unless work_source_path is given."""
     declared = variable_names(root)
     for name in variables or {}:
         if name not in declared:
             close = difflib.get_close_matches(name, declared, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise TerraformError([f"variables.tf declares no variable named {name}{hint}"])
-    given = json.dumps({**(variables or {}), "emulator_queue_url": queue_url}, sort_keys=True)
-    return _evaluate(given, root)
+    given = {"work_source_path": str(work_folder(root)), **(variables or {})}
+    return _evaluate(json.dumps({**given, "emulator_queue_url": queue_url}, sort_keys=True), root)
+
+
+def work_folder(root: Path = ROOT) -> Path:
+    """The folder of the work the emulator runs, as work_source_path names it to main.tf: the
+    folder WORK names for this checkout (`make demo WORK=../orders`), else the sample's."""
+    named = os.environ.get("WORK") if root == ROOT else None
+    return Path(named).resolve() if named else root / "src" / "work"
 
 
 @lru_cache(maxsize=256)

@@ -1,5 +1,5 @@
-"""Nothing here needs Terraform, moto or AWS: the work's own tests (tests/test_work.py) run with
-plain pytest. The pattern's tests have their conftest in tests/pattern/."""
+"""Nothing here needs Terraform, moto or AWS: the work's own tests (src/work/test_work.py) run
+with plain pytest. The pattern's tests have their conftest in tests/pattern/."""
 
 from __future__ import annotations
 

@@ -312,29 +312,31 @@ run "the_state_machine_sends_the_token_and_routes_only_a_timeout" {
     task_timeout_seconds = 900
   }
 
+  # The callback task's contract, wherever it stands in the workflow (a team may put states of its
+  # own before and after it): found by its resource.
   assert {
-    condition = jsonencode(jsondecode(aws_sfn_state_machine.this.definition).States.WaitForWorker) == jsonencode({
-      Type     = "Task"
-      Resource = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
-      Parameters = {
-        QueueUrl    = "https://sqs.eu-west-1.amazonaws.com/123456789012/task-token-callback-a1b2c3-tasks"
-        MessageBody = { "taskToken.$" = "$$.Task.Token", "executionArn.$" = "$$.Execution.Id", "input.$" = "$" }
-      }
-      TimeoutSeconds = 900
-      Catch          = [{ ErrorEquals = ["States.Timeout", "States.HeartbeatTimeout"], Next = "CallbackTimedOut" }]
-      End            = true
-    })
-    error_message = "The Task must send the token to the task queue, wait task_timeout_seconds, and catch only a timeout: ${aws_sfn_state_machine.this.definition}"
+    condition = jsonencode([
+      for state in values(jsondecode(aws_sfn_state_machine.this.definition).States) : {
+        for field, value in state : field => value if !contains(["End", "Next", "Comment"], field)
+      } if try(state.Resource, "") == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+      ]) == jsonencode([{
+        Type     = "Task"
+        Resource = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+        Parameters = {
+          QueueUrl    = "https://sqs.eu-west-1.amazonaws.com/123456789012/task-token-callback-a1b2c3-tasks"
+          MessageBody = { "taskToken.$" = "$$.Task.Token", "executionArn.$" = "$$.Execution.Id", "input.$" = "$" }
+        }
+        TimeoutSeconds = 900
+        Catch          = [{ ErrorEquals = ["States.Timeout", "States.HeartbeatTimeout"], Next = "CallbackTimedOut" }]
+    }])
+    error_message = "One Task must send the token to the task queue, wait task_timeout_seconds, and catch only a timeout: ${aws_sfn_state_machine.this.definition}"
   }
 
   assert {
-    condition = jsonencode([
-      jsondecode(aws_sfn_state_machine.this.definition).StartAt,
-      keys(jsondecode(aws_sfn_state_machine.this.definition).States),
-      jsondecode(aws_sfn_state_machine.this.definition).States.CallbackTimedOut.Type,
-      jsondecode(aws_sfn_state_machine.this.definition).States.CallbackTimedOut.Error,
-    ]) == jsonencode(["WaitForWorker", ["CallbackTimedOut", "WaitForWorker"], "Fail", "CallbackTimedOut"])
-    error_message = "A timeout must end in the Fail state CallbackTimedOut, the only other state."
+    condition = [
+      for state in values(jsondecode(aws_sfn_state_machine.this.definition).States) : state.Error if state.Type == "Fail"
+    ] == ["CallbackTimedOut"]
+    error_message = "A timeout must end in a Fail state with the error CallbackTimedOut: ${aws_sfn_state_machine.this.definition}"
   }
 }
 
@@ -347,7 +349,7 @@ run "a_heartbeat_is_in_the_definition_only_when_set" {
   }
 
   assert {
-    condition     = jsondecode(aws_sfn_state_machine.this.definition).States.WaitForWorker.HeartbeatSeconds == 300
+    condition     = one([for state in values(jsondecode(aws_sfn_state_machine.this.definition).States) : state.HeartbeatSeconds if state.Type == "Task"]) == 300
     error_message = "heartbeat_seconds must become the Task's HeartbeatSeconds."
   }
 }
@@ -677,7 +679,49 @@ run "the_outputs_name_the_deployment_and_its_commands" {
   }
 
   assert {
-    condition     = output.start_success_command == "aws stepfunctions start-execution --region eu-west-1 --state-machine-arn ${var.state_machine} --input '${jsonencode(jsondecode(file("src/worker/work_examples.json")).accepted.input)}'"
+    condition     = output.start_success_command == "aws stepfunctions start-execution --region eu-west-1 --state-machine-arn ${var.state_machine} --input '${jsonencode(jsondecode(file("src/work/work_examples.json")).accepted.input)}'"
     error_message = "start_success_command must start the work's accepted example: ${output.start_success_command}"
+  }
+
+  assert {
+    condition     = output.start_hand_off_command == null
+    error_message = "The sample work hands nothing off: no start_hand_off_command."
+  }
+}
+
+run "the_function_is_built_from_the_worker_and_the_sample_work" {
+  command = plan
+
+  assert {
+    condition     = jsonencode(sort([for source in data.archive_file.worker.source : source.filename if !startswith(source.filename, "worker/")])) == jsonencode(["work.py"])
+    error_message = "The sample work's module goes beside the worker's package, its examples, requirements and tests left out: ${jsonencode(sort(data.archive_file.worker.source[*].filename))}"
+  }
+
+  assert {
+    condition     = contains(data.archive_file.worker.source[*].filename, "worker/handler.py")
+    error_message = "The worker's package goes into the function: ${jsonencode(sort(data.archive_file.worker.source[*].filename))}"
+  }
+}
+
+run "a_work_of_its_own_is_built_from_its_folder" {
+  command = plan
+
+  variables {
+    work_source_path = "tests/pattern/expenses"
+  }
+
+  assert {
+    condition     = jsonencode(sort([for source in data.archive_file.worker.source : source.filename if !startswith(source.filename, "worker/")])) == jsonencode(["work.py"])
+    error_message = "The work's module goes beside the worker's package: ${jsonencode(sort(data.archive_file.worker.source[*].filename))}"
+  }
+
+  assert {
+    condition     = strcontains(one([for source in data.archive_file.worker.source : source.content if source.filename == "work.py"]), "handed off to an approver")
+    error_message = "The function must hold the work of work_source_path, not the sample's."
+  }
+
+  assert {
+    condition     = output.start_hand_off_command == "aws stepfunctions start-execution --region eu-west-1 --state-machine-arn ${var.state_machine} --input '{\"amount\":2500}'"
+    error_message = "start_hand_off_command must start the work's handed-off example: ${output.start_hand_off_command}"
   }
 }

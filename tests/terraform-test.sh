@@ -66,8 +66,10 @@ for dir in . examples/*/; do
   log=$TF_DATA_DIR.init.log
   echo "terraform test: $name"
   if ! terraform -chdir="$dir" init -backend=false -input=false -no-color >"$log" 2>&1; then
-    $offline && skip "the providers are not all at hand ($(grep -m1 -o 'Could not retrieve[^.]*\|no available releases[^.]*\|Failed to [^.]*' "$log" || echo "see $log"))"
-    cat "$log" >&2
+    reason=$(grep -m1 -o 'could not connect to [^:]*' "$log" ||
+      grep -m1 -o 'Could not retrieve[^.]*\|no available releases[^.]*\|Failed to [^.]*' "$log" || echo "see $log")
+    $offline && skip "the providers are not all at hand ($reason)"
+    echo "terraform test: terraform init could not install the providers ($reason; all of it in $log)." >&2
     exit 1
   fi
   terraform -chdir="$dir" test "${color[@]}" || status=1

@@ -12,6 +12,16 @@ mock_provider "random" {}
 
 mock_provider "external" {}
 
+run "refuses_a_work_folder_without_a_work" {
+  command = plan
+
+  variables {
+    work_source_path = "src"
+  }
+
+  expect_failures = [var.work_source_path]
+}
+
 run "refuses_a_name_that_is_not_1_to_40_letters_digits_hyphens_or_underscores" {
   command = plan
 

@@ -1,6 +1,7 @@
-# Two instances of the pattern (for_each), whose work writes to a table this configuration creates
-# in the same apply: the work's permissions and settings are built from the table's ARN and name,
-# which Terraform knows only at apply. The first `terraform apply` plans as it is.
+# Two instances of the pattern (for_each), each with its own work (orders/ and refunds/: the
+# refunds' hands its larger refunds off to a person), which writes to a table this configuration
+# creates in the same apply: the work's permissions and settings are built from the table's ARN
+# and name, which Terraform knows only at apply. The first `terraform apply` plans as it is.
 
 provider "aws" {
   region = "eu-west-1"
@@ -44,6 +45,7 @@ module "callback" {
   for_each = local.workflows
 
   name                 = "cb-${each.key}"
+  work_source_path     = "${path.module}/${each.key}"
   task_timeout_seconds = 900
   tags                 = { workflow = each.key }
 

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -20,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.exceptions import ClientError
 
+from work import do_work
 from worker import callback, idempotency
 from worker.handoff import CallbackHandle, HandedOff, call_work
 from worker.messages import (
@@ -31,7 +33,6 @@ from worker.messages import (
 )
 from worker.outcomes import Outcome
 from worker.settings import settings
-from worker.work import do_work
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -66,6 +67,9 @@ class Invocation:
 
 
 logger = Logger()
+# The work's own module-level loggers (`logging.getLogger(__name__)` in work.py) write as the
+# worker's does: JSON, at its level, with the record's keys. (Powertools' Logger(child=True) does.)
+copy_config_to_registered_loggers(source_logger=logger, include={do_work.__module__.split(".")[0]})
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 invocation = Invocation()

@@ -1,9 +1,10 @@
 """Does it work where it is deployed? The same checks for a real account and for `make serve`,
-each as a user sees it: executions of the work's examples end as they should, a burst of them
-too, an input too large for its task's message fails as Step Functions fails it, nothing is left
-in the queues, and the worker's logs hold no task token. The timeout check pauses the worker and
-waits out the task timeout, and on AWS waits for the alarms' metrics to count both failures: it
-runs only with DEPLOYED_TIMEOUT_CHECK=1.
+each as a user sees it: executions of the work's examples end as they should (its handed-off
+one answered where the emulator stands in for the team's system, else found waiting and
+stopped), a burst of them too, an input too large for its task's message fails as Step Functions
+fails it, nothing is left in the queues, and the worker's logs hold no task token. The timeout
+check pauses the worker and waits out the task timeout, and on AWS waits for the alarms' metrics
+to count both failures: it runs only with DEPLOYED_TIMEOUT_CHECK=1.
 
 Run with `make test-deployed` (see tests/deployed/conftest.py for how it finds the deployment).
 On AWS it starts about 55 executions: a few cents.
@@ -115,6 +116,45 @@ def counted_by_its_alarm(deployment: Deployment, metric: str, since: float) -> b
         return sum(point["Sum"] for point in datapoints) >= 1
 
     return wait_for(counted, timeout=600, interval=15)
+
+
+def test_the_handed_off_example_waits_for_the_external_systems_answer(
+    deployment: Deployment,
+) -> None:
+    if EXAMPLES.handed_off is None:
+        pytest.skip("the work's examples name no input it hands off (work_examples.json)")
+    sfn = deployment.client("stepfunctions")
+
+    # WHEN the work's handed-off example runs
+    execution = start(deployment, EXAMPLES.handed_off.input, "handed-off")
+
+    if deployment.outputs.get("hand_offs_answered_by_the_emulator"):
+        # THEN the emulator, standing in for the team's system, answers as the example says
+        described = ended(deployment, execution, timeout=60)
+        assert (described["status"], json.loads(described["output"])) == (
+            "SUCCEEDED",
+            EXAMPLES.handed_off.answer,
+        )
+        return
+    # THEN the work handed it off: its message is done (a worker that answered instead would
+    # have answered before that) and the execution waits for an answer only the team's system
+    # can give; the suite has no way to that system, and stops the execution instead (unless
+    # the system has answered already)
+    sent = wait_for(
+        lambda: (
+            "TaskSubmitted"
+            in {e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]}
+        ),
+        timeout=60,
+        interval=1,
+    )
+    done = wait_for(lambda: depth(deployment, "queue_url") == 0, timeout=120, interval=2)
+    assert sent, "the handed-off example's task message was never sent"
+    assert done, "the handed-off example's task message was not taken from the queue"
+    status = sfn.describe_execution(executionArn=execution)["status"]
+    assert status in ("RUNNING", "SUCCEEDED"), status
+    if status == "RUNNING":
+        sfn.stop_execution(executionArn=execution, cause="make test-deployed: answered by nobody")
 
 
 def test_an_input_too_large_for_its_task_message_fails_before_the_queue(

@@ -13,7 +13,8 @@ import pytest
 from moto import mock_aws
 
 from emulator.deployment import Settings, worker_environment
-from emulator.terraform import TerraformNotFound, terraform
+from emulator.terraform import TerraformNotFound, terraform, work_folder
+from emulator.work_examples import importable
 from tests.pattern.helpers import FAKE_AWS, Aws, Pattern
 
 if TYPE_CHECKING:
@@ -28,8 +29,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except TerraformNotFound as missing:
         pytest.exit(str(missing), returncode=2)
     # Before any test imports the worker: Powertools reads its settings at import, as in Lambda,
-    # where the region and credentials are set (the worker makes its DynamoDB client at import).
+    # where the region and credentials are set (the worker makes its DynamoDB client at import);
+    # and the work it imports is the one WORK names (make test WORK=...).
     os.environ.update(worker_environment(Settings.from_terraform()), **FAKE_AWS)
+    importable(work_folder())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

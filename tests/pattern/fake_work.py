@@ -1,6 +1,7 @@
-"""The pattern's fake work, in place of src/worker/work.py: it does what its input asks, so the
-tests of the pattern (batches, callbacks, retries, faults, the state machine, the emulator) pass
-whatever work a team puts in work.py. Only tests/test_work.py tests the team's work.
+"""The pattern's fake work, in place of the team's: it does what its input asks, so the tests of
+the pattern (batches, callbacks, retries, faults, the state machine, the emulator) pass whatever
+work a team puts in its work.py. The team's work is run by its own tests and, through the flow,
+by tests/pattern/test_work_examples.py.
 
     {"id": "x"}                             returns {"id": "x", "done": true}
     {"reject": "why"}                       raises TaskError("Rejected", "why")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -85,12 +86,18 @@ class Pattern:
             input=json.dumps(execution_input),
         )["executionArn"]
 
-    def task_state(self) -> dict[str, Any]:
-        """The Task state of the deployed state machine."""
+    def definition(self) -> dict[str, Any]:
         described = self.aws.sfn.describe_state_machine(
             stateMachineArn=self.deployment.state_machine_arn
         )
-        return json.loads(described["definition"])["States"]["WaitForWorker"]
+        return json.loads(described["definition"])
+
+    def task_state(self) -> dict[str, Any]:
+        """The callback task of the deployed state machine, wherever it stands in it."""
+        return callback_task(self.definition())[1]
+
+    def task_name(self) -> str:
+        return callback_task(self.definition())[0]
 
     def start_raw(self, execution_input: str) -> str:
         """Start an execution with this input as it is given to StartExecution."""
@@ -157,6 +164,37 @@ def machine_without(
         "PATH": os.pathsep.join(p for p in directories if not (Path(p) / "terraform").exists()),
         "PYTHONPATH": os.pathsep.join(map(str, (stand_ins, *python_path))),
     }
+
+
+CALLBACK_RESOURCE = re.compile(r"arn:aws[a-z-]*:states:::sqs:sendMessage\.waitForTaskToken")
+
+
+def callback_task(definition: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The one state of a workflow (its branches and iterators searched too) that sends the task
+    to the queue and waits for its token: its name and its definition. A team may put states of
+    its own before and after it; the pattern's checks hold this one's contract."""
+    found = []
+
+    def search(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            if CALLBACK_RESOURCE.fullmatch(str(state.get("Resource", ""))):
+                found.append((name, state))
+            for nested in (*state.get("Branches", []), state.get("ItemProcessor", {})):
+                search(nested.get("States", {}))
+
+    search(definition["States"])
+    assert len(found) == 1, f"{len(found)} callback tasks in the workflow, not one"
+    return found[0]
+
+
+def where_a_timeout_leads(definition: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
+    """The state a timeout of the callback task ends in: its catch's Next, followed through the
+    states a team may put there (a compensation) to the first that ends the execution."""
+    (catch,) = [c for c in task.get("Catch", []) if "States.Timeout" in c["ErrorEquals"]]
+    state = definition["States"][catch["Next"]]
+    while state["Type"] not in ("Fail", "Succeed") and not state.get("End"):
+        state = definition["States"][state["Next"]]
+    return state
 
 
 def settings_warnings(warnings: list[str] | tuple[str, ...]) -> list[str]:

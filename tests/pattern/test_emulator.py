@@ -4,9 +4,11 @@ heartbeats, a crowd of executions, `make demo` and `make serve` as a user runs t
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,10 +16,9 @@ import pytest
 from emulator.deployment import Settings, worker_environment
 from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, LambdaContext
-from emulator.external_system import STAND_IN_ANSWER
-from emulator.terraform import ROOT
+from emulator.terraform import ROOT, work_folder
 from emulator.watch import wait_for
-from emulator.work_examples import WorkExamples
+from emulator.work_examples import WorkExamples, shown
 from tests.pattern.fake_work import rejects, result, sleeps, succeeds
 
 if TYPE_CHECKING:
@@ -246,41 +247,59 @@ def emulator_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "emulator", *args]
 
 
+HAND_OFF_WORK = Path(__file__).parent / "expenses"  # a work that hands its larger expenses off
+
+
 @pytest.mark.slow
-def test_make_demo_shows_every_outcome_and_a_hand_off_and_exits_zero() -> None:
-    # GIVEN the work's examples (the demo runs the real work, as a user's `make demo` does)
-    examples = WorkExamples.load()
+@pytest.mark.parametrize(
+    "work", [work_folder(), HAND_OFF_WORK], ids=["the-work", "a-hand-off-work"]
+)
+def test_make_demo_runs_every_example_of_the_work_and_exits_zero(work: Path) -> None:
+    # GIVEN a work's examples (the demo runs that very work, as a user's `make demo WORK=...`):
+    # the project's own, and a work that hands off only some inputs
+    examples = WorkExamples.load(work)
 
     run = subprocess.run(
-        emulator_command("demo"), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        emulator_command("demo", "--logs"),  # the worker's logs on stderr
+        cwd=ROOT,
+        env={**os.environ, "WORK": str(work)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
-    # THEN the work's examples end as they should, a task handed off is answered by the external
-    # system or times out, and a task whose worker is stopped times out
+    # THEN the work's examples end as they should: its accepted one succeeds, its rejected one
+    # fails with its error; its handed-off one, if it has one, is handed off and answered as the
+    # example says, then handed off and never answered; and a task whose worker is stopped times out
     assert run.returncode == 0, run.stdout + run.stderr
     rows = [line.split() for line in run.stdout.splitlines() if re.match(r"  [1-5] ", line)]
-    statuses = [next(word for word in row if word in {"SUCCEEDED", "FAILED"}) for row in rows]
-    assert statuses == ["SUCCEEDED", "FAILED", "SUCCEEDED", "FAILED", "FAILED"]
-    assert any(word.startswith(examples.rejected_error) for word in rows[1])
-    assert '"by": "the external system"' in " ".join(rows[2])  # its answer is the output
-    assert any(word.startswith("CallbackTimedOut") for word in rows[3])
-    assert any(word.startswith("CallbackTimedOut") for word in rows[4])
-    assert "inputs         the work's examples, src/worker/work_examples.json" in run.stdout
-    # AND it ends with the worker's own count of each outcome, read from its metric lines
-    counts = run.stdout[run.stdout.index("The worker's metrics in this run") :]
-    # (a team's work may hand the accepted example off too: the demo answers it, as the team's
-    # system would, and it is counted as handed off; so is the timed-out task's message the worker
-    # finds when it comes back, unless the work called Step Functions first, a heartbeat, and was
-    # told that the token is no longer live)
-    accepted_handed_off = json.dumps(STAND_IN_ANSWER)[:40] in " ".join(rows[0])
-    assert not accepted_handed_off or "hand-offs      your work's are answered" in run.stdout
-    found = {m: int(n) for m, n in re.findall(r"^  (\w+) +(\d+)$", counts, re.MULTILINE)}
-    assert found["TaskFailed"] == 1, counts
-    if accepted_handed_off:
-        assert "TaskSucceeded" not in found, counts
-        assert found["TaskHandedOff"] >= 3, counts
-        assert found["TaskHandedOff"] + found.get("TokenNoLongerLive", 0) == 4, counts
+    endings = [next(word for word in row if word in {"SUCCEEDED", "FAILED"}) for row in rows]
+    if examples.handed_off:
+        assert endings == ["SUCCEEDED", "FAILED", "SUCCEEDED", "FAILED", "FAILED"]
+        assert json.dumps(examples.handed_off.answer)[:40] in " ".join(rows[2])
+        assert any(word.startswith("CallbackTimedOut") for word in rows[3])
     else:
-        assert (found["TaskSucceeded"], found["TaskHandedOff"]) == (1, 2), counts
-        assert found["TokenNoLongerLive"] == 1, counts
+        assert endings == ["SUCCEEDED", "FAILED", "FAILED"]
+        assert "hand-offs      none: your work hands no task off" in run.stdout
+    assert any(word.startswith(examples.rejected_error) for word in rows[1])
+    assert any(word.startswith("CallbackTimedOut") for word in rows[-1])
+    assert f"inputs         the work's examples, {shown(work / 'work_examples.json')}" in (
+        run.stdout
+    )
+    # AND it ends with the worker's own count of each outcome, read from its metric lines: the
+    # timed-out task's message, found when the worker comes back, is no longer live
+    counts = run.stdout[run.stdout.index("The worker's metrics in this run") :]
+    found = {m: int(n) for m, n in re.findall(r"^  (\w+) +(\d+)$", counts, re.MULTILINE)}
+    hand_offs = {"TaskHandedOff": 2} if examples.handed_off else {}
+    assert found == {"TaskSucceeded": 1, "TaskFailed": 1, **hand_offs, "TokenNoLongerLive": 1}
     assert "All outcomes as expected." in run.stdout
+    if work == HAND_OFF_WORK:
+        # AND the work's own log lines, through a module's logger and a Powertools child logger,
+        # are in the worker's log, as JSON, with the record's keys
+        lines = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+        worked = {line["message"]: line for line in lines if line.get("name", "").endswith("work")}
+        assert set(worked) == {"approved at once: 40", "handed off to an approver"}, worked
+        for line in worked.values():
+            assert line["message_id"]
+            assert line["execution_arn"].rsplit(":", 1)[1] in {"demo-1", "demo-3", "demo-4"}

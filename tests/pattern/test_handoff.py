@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+import work
 from emulator import external_system
 from emulator.emf import worker_metrics
 from emulator.terraform import ROOT
 from tests.pattern.fake_work import succeeds
 from tests.pattern.helpers import CallbackSpy, with_receive_count
-from worker import callback, handler, work
+from worker import callback, handler
 from worker.callback import TokenNoLongerLive
 from worker.handoff import CallbackHandle, HandedOff
 from worker.messages import TaskError
@@ -220,8 +221,9 @@ def test_under_make_serve_a_teams_handed_off_tasks_go_to_the_inbox(
     monkeypatch.setattr(handler, "do_work", external_system.teams_work)
     inbox = external_system.Inbox(tmp_path / "handed-off.jsonl")
     monkeypatch.setenv(external_system.INBOX_VARIABLE, str(inbox.path))
+    answer = {"approved": True, "by": "the stand-in"}
     if answered:  # make serve ARGS=--answer-hand-offs
-        monkeypatch.setenv(external_system.ANSWER_VARIABLE, "1")
+        monkeypatch.setenv(external_system.ANSWER_VARIABLE, json.dumps(answer))
 
     # WHEN the worker hands a task off
     execution, _ = hand_off(pattern, capsys)
@@ -232,7 +234,7 @@ def test_under_make_serve_a_teams_handed_off_tasks_go_to_the_inbox(
     assert [handle.token] == external.tokens
     if answered:  # or the emulator answers, standing in for the team's system
         outcome = pattern.wait(execution)
-        assert json.loads(outcome["output"]) == external_system.STAND_IN_ANSWER
+        assert json.loads(outcome["output"]) == answer
     else:
         time.sleep(1.5)
         assert pattern.status(execution) == "RUNNING"

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from emulator.emf import worker_metrics
-from emulator.terraform import ROOT
+from emulator.terraform import ROOT, work_folder
 from emulator.watch import wait_for
 from tests.pattern import fake_work
 from tests.pattern.fake_work import crashes, rejects, result, sleeps, succeeds
@@ -221,7 +221,10 @@ def test_with_idempotency_off_there_is_no_table_and_no_dynamodb_call() -> None:
     run = subprocess.run(
         [sys.executable, "-c", OFF],
         cwd=ROOT,
-        env={**environment, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"},
+        env={
+            **environment,
+            "PYTHONPATH": os.pathsep.join(map(str, (work_folder(), ROOT / "src", ROOT))),
+        },
         capture_output=True,
         text=True,
         timeout=120,

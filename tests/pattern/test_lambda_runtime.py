@@ -29,8 +29,8 @@ def test_the_worker_imports_with_only_what_lambda_will_have() -> None:
 
 
 MISSING = (
-    "src/worker/work.py imports yaml, which the worker will not have on Lambda (Python 3.12, its "
-    "boto3, the Powertools layer): list its package in src/worker/work_requirements.txt"
+    "src/work/work.py imports yaml, which the worker will not have on Lambda (Python 3.12, its "
+    "boto3, the Powertools layer): list its package in src/work/work_requirements.txt"
 )
 
 
@@ -49,11 +49,12 @@ def test_a_work_imports_only_what_it_lists_or_lambda_has(
 ) -> None:
     # GIVEN a work that imports `module`, with `requirement` in its requirements file
     copy = copy_of_the_project(tmp_path)
-    (copy / "src" / "worker" / "work.py").write_text(
+    work = copy / "src" / "work"
+    (work / "work.py").write_text(
         f"import {module}  # noqa: F401\n\n\ndef do_work(task_input, heartbeat):\n"
         "    return task_input\n"
     )
-    (copy / lambda_runtime.REQUIREMENTS).write_text(requirement + "\n")
+    (work / "work_requirements.txt").write_text(requirement + "\n")
 
     # WHEN it is imported as Lambda will import it (the runtime's packages as built for this
     # project, the work's layer built for the copy)

@@ -12,6 +12,8 @@ import http.client
 import json
 import os
 import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -77,14 +79,29 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-def start_serve(port: int, folder: Path, args: str = "") -> Served:
+STARTED_ON: list[int] = []  # the ports of the serves the running test started
+
+
+@pytest.fixture(autouse=True)
+def files_taken_away() -> Iterator[None]:
+    """make serve leaves its worker's log in build/, for its user to read after it; a test takes
+    away what its own serves left (and what a serve it had to kill could not take away)."""
+    yield
+    while STARTED_ON:
+        for left in (ROOT / "build").glob(f"serve-{STARTED_ON.pop()}-*"):
+            shutil.rmtree(left) if left.is_dir() else left.unlink()
+
+
+def start_serve(port: int, folder: Path, args: str = "", **make_variables: str) -> Served:
     """`make serve` on `port` in its own session (as a terminal runs it), printing into `folder`;
     returns once it has written its outputs (build/serve-PORT-outputs.json, unless args say)."""
     screen = folder / f"screen-{port}.txt"
+    STARTED_ON.append(port)
     outputs = re.search(r"--outputs (\S+)", args)
     with screen.open("w") as out:
         process = subprocess.Popen(
-            [*MAKE, "serve", f"PORT={port}", f"ARGS={args}"],
+            [*MAKE, "serve", f"PORT={port}", f"ARGS={args}"]
+            + [f"{name}={value}" for name, value in make_variables.items()],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -146,12 +163,18 @@ def test_the_deployed_suite_passes_against_make_serve_and_ctrl_c_stops_it(served
         check=False,
     )
 
-    # THEN every one of its tests ran and passed
+    # THEN every one of its tests ran and passed (the hand-off's, with a work that hands some
+    # tasks off: the emulator answers them as its example says)
     suite = (ROOT / "tests" / "deployed" / "test_deployment.py").read_text()
     tests = len(re.findall(r"^def test_", suite, re.MULTILINE))
+    skipped = "" if WorkExamples.load().handed_off else ", 1 skipped"
+    if skipped:
+        tests -= 1
     assert run.returncode == 0, run.stdout + run.stderr
     summary = run.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(rf"=+ {tests} passed in [\d.]+s( \([\d:]+\))? =+", summary), run.stdout
+    assert re.fullmatch(rf"=+ {tests} passed{skipped} in [\d.]+s( \([\d:]+\))? =+", summary), (
+        run.stdout
+    )
 
     # AND Ctrl-C stops the emulator, which takes its outputs file away
     served.stop_with_ctrl_c()
@@ -195,11 +218,15 @@ def test_the_commands_make_serve_prints_run_verbatim_and_again(served: Served) -
     shell = user_environment(PATH=os.environ["PATH"])
 
     # WHEN a user pastes them into a shell
-    (accepted, rejected, tasks, dead_letters, paused, timed_out, resumed) = aws_cli_outputs(
-        commands, shell
-    )
+    printed_outputs = aws_cli_outputs(commands, shell)
 
-    # THEN each shows what its comment says
+    # THEN each shows what its comment says: with a work that hands some tasks off, its
+    # handed-off example is answered by the emulator, standing in for its external system
+    accepted, rejected = printed_outputs[:2]
+    if examples.handed_off:
+        handed_off = printed_outputs.pop(2)
+        assert handed_off == ["SUCCEEDED", json.dumps(examples.handed_off.answer)]
+    (tasks, dead_letters, paused, timed_out, resumed) = printed_outputs[2:]
     assert accepted[0] == "SUCCEEDED"
     assert json.loads(accepted[1]) is not None  # the work's result, whatever the work
     assert rejected == ["FAILED", examples.rejected_error]
@@ -248,6 +275,69 @@ def test_with_hand_off_a_user_answers_the_handed_off_tasks_with_the_printed_comm
         served.stop_with_ctrl_c()
         # AND the external system's inbox of live tokens went with the emulator
         assert not (ROOT / "build" / f"serve-{port}-handed-off.jsonl").exists()
+    finally:
+        if served.process.poll() is None:
+            os.killpg(served.process.pid, signal.SIGKILL)
+            served.process.wait()
+
+
+HAND_OFF_WORK = ROOT / "tests" / "pattern" / "expenses"  # hands off the larger expenses
+
+
+@pytest.mark.slow
+def test_a_teams_approver_answers_its_handed_off_example_with_the_printed_commands(
+    tmp_path: Path,
+) -> None:
+    # GIVEN make serve with a team's work that hands off only some of its inputs
+    port = free_port()
+    served = start_serve(port, tmp_path, WORK=str(HAND_OFF_WORK))
+    examples = WorkExamples.load(HAND_OFF_WORK)
+    assert examples.handed_off is not None
+    try:
+        printed = served.printed()
+        start, end = printed.index("  export AWS_ACCESS_KEY_ID"), printed.index("  # the task q")
+        commands = textwrap.dedent(printed[start:end])
+        environment = user_environment(PATH=os.environ["PATH"])
+
+        # WHEN a user pastes the commands, the approver's among them
+        accepted, rejected, approved, refused = aws_cli_outputs(commands, environment)
+
+        # THEN the accepted and rejected examples end at once, and the handed-off one waits for
+        # the approver: approved with the example's answer, or rejected with the approver's cause
+        assert accepted[0] == "SUCCEEDED"
+        assert rejected == ["FAILED", examples.rejected_error]
+        assert approved == ["SUCCEEDED", json.dumps(examples.handed_off.answer)]
+        assert refused == ["FAILED", "Rejected", "over the approver's limit"]
+
+        # WHEN the approver's commands are given an input the work does not hand off
+        export = commands.splitlines()[0]  # the credentials the commands sign with
+        approver = export + "\n" + commands[commands.index("token_file=") : commands.index("# or")]
+        handed_off_input = shlex.quote(json.dumps(examples.handed_off.input))
+        not_handed_off = approver.replace(
+            handed_off_input, shlex.quote(json.dumps(examples.accepted))
+        )
+        said: list[str] = []
+        (ended,) = aws_cli_outputs(textwrap.dedent(not_handed_off), environment, said)
+
+        # THEN they say so in one line, and show how the execution ended, answering nothing
+        assert (
+            said[0].strip() == "The work did not hand this task off: see how its execution ended."
+        )
+        assert ended[0] == "SUCCEEDED"
+
+        # AND the deployed suite's hand-off test, which cannot answer for the team's system
+        # (as on AWS), finds the task handed off and waiting, and stops it
+        deployed = subprocess.run(
+            [*MAKE, "test-deployed", f"WORK={HAND_OFF_WORK}", "PYTEST_ARGS=-k handed_off -rA"],
+            cwd=ROOT,
+            env=user_environment(DEPLOYED_OUTPUTS=str(served.outputs_file)),
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        assert "PASSED tests/deployed/test_deployment.py::test_the_handed_off_example" in (
+            deployed.stdout
+        )
+        served.stop_with_ctrl_c()
     finally:
         if served.process.poll() is None:
             os.killpg(served.process.pid, signal.SIGKILL)

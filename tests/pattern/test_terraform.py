@@ -19,6 +19,7 @@ import pytest
 from emulator.deployment import Settings, worker_environment
 from emulator.terraform import (
     INSTALL_HINT,
+    PLACEHOLDER_QUEUE_URL,
     ROOT,
     TerraformError,
     evaluate,
@@ -27,11 +28,13 @@ from emulator.terraform import (
     variable_names,
 )
 from tests.pattern.helpers import (
+    callback_task,
     copy_of_the_project,
     machine_without,
     policy_document,
     resource,
     statements,
+    where_a_timeout_leads,
 )
 
 if TYPE_CHECKING:
@@ -142,10 +145,12 @@ def test_main_tf_renders_the_template_with_what_the_emulator_renders_it_with() -
     assert set(re.findall(r"(\w+)\s*=", match.group(1))) == {"partition", "queue_url"}
 
 
-def test_the_rendered_state_machine_waits_for_the_token_and_routes_a_timeout() -> None:
+def test_the_callback_task_sends_the_token_and_routes_a_timeout_wherever_it_stands() -> None:
+    # The callback task's contract, whatever states a team puts before and after it
     asl = rendered(task_timeout_seconds=300)
-    task = asl["States"][asl["StartAt"]]
+    _, task = callback_task(asl)
     assert task["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+    assert task["Parameters"]["QueueUrl"] == PLACEHOLDER_QUEUE_URL
     assert task["Parameters"]["MessageBody"] == {
         "taskToken.$": "$$.Task.Token",
         "executionArn.$": "$$.Execution.Id",
@@ -153,21 +158,20 @@ def test_the_rendered_state_machine_waits_for_the_token_and_routes_a_timeout() -
     }
     assert task["TimeoutSeconds"] == 300
     assert "HeartbeatSeconds" not in task
-    assert task["End"] is True
-    # Only a timeout is caught: a SendTaskFailure ends the execution with its own error and
-    # cause (both optional), with no Fail state that needs them to be strings.
+    # Only a timeout is caught, and it ends the execution as CallbackTimedOut (through states of
+    # a team's, if any): a SendTaskFailure ends it with its own error and cause (both optional),
+    # with no Fail state that needs them to be strings.
     (timeout,) = task["Catch"]
     assert timeout["ErrorEquals"] == ["States.Timeout", "States.HeartbeatTimeout"]
-    assert asl["States"][timeout["Next"]] | {"Cause": ""} == {
+    assert where_a_timeout_leads(asl, task) | {"Cause": ""} == {
         "Type": "Fail",
         "Error": "CallbackTimedOut",
         "Cause": "",
     }
-    assert set(asl["States"]) == {asl["StartAt"], timeout["Next"]}
 
 
 def test_heartbeat_seconds_appears_only_when_set() -> None:
-    task = rendered(task_timeout_seconds=300, heartbeat_seconds=60)["States"]["WaitForWorker"]
+    _, task = callback_task(rendered(task_timeout_seconds=300, heartbeat_seconds=60))
     assert (task["TimeoutSeconds"], task["HeartbeatSeconds"]) == (300, 60)
 
 
@@ -263,11 +267,11 @@ def test_the_worker_runs_the_handler_in_src_on_python_3_12() -> None:
     assert set(worker_environment(Settings.from_terraform())) == pattern_names
 
 
-def test_the_worker_is_packaged_from_src_and_no_zip_is_committed() -> None:
+def test_the_worker_is_packaged_into_build_and_no_zip_is_committed() -> None:
+    # What goes into the package is tests/main.tftest.hcl's to check, from the plan.
     archive = next(
         b["archive_file"]["worker"] for b in load_hcl("main.tf")["data"] if "archive_file" in b
     )
-    assert archive["source_dir"] == "${path.module}/src"
     assert archive["output_path"].startswith("${path.module}/build/")
     # build/ (what `terraform plan` writes) and the virtual environments are not the project's.
     made_here = {"build", ".venv", ".venv-checkov", ".terraform"}

@@ -15,6 +15,10 @@ from tests.pattern.helpers import copy_of_the_project, settings_warnings
 
 # variable -> (a good value, [(a bad value, a phrase of the message it gets), ...])
 VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
+    "work_source_path": (
+        str(ROOT / "tests" / "pattern" / "expenses"),
+        [(str(ROOT / "src"), "holds work.py and work_examples.json")],
+    ),
     "name": ("orders-prod_2", [("", "1 to 40"), ("a" * 41, "1 to 40"), ("my.queue", "letters")]),
     "tags": (
         {"team": "payments"},
@@ -217,7 +221,7 @@ def test_without_monitoring_the_state_machine_may_log_less() -> None:
 def test_dependencies_without_hashes_warn_at_plan_that_pip_checks_nothing(tmp_path: Path) -> None:
     # GIVEN a work with a dependency listed as a name and a version, and the same with its hash
     plain, locked = copy_of_the_project(tmp_path / "plain"), copy_of_the_project(tmp_path / "lock")
-    requirements = Path("src") / "worker" / "work_requirements.txt"
+    requirements = Path("src") / "work" / "work_requirements.txt"
     (plain / requirements).write_text("six==1.17.0\n")
     (locked / requirements).write_text(f"six==1.17.0 \\\n    --hash=sha256:{'4' * 64}\n")
 

@@ -153,8 +153,8 @@ def test_a_layer_only_when_the_requirements_name_a_dependency(tmp_path: Path) ->
     # GIVEN a work whose requirements file holds only comments and blank lines, and one that
     # names a dependency (whatever this project's own work needs)
     none, one = copy_of_the_project(tmp_path / "none"), copy_of_the_project(tmp_path / "one")
-    (none / "src" / "worker" / "work_requirements.txt").write_text("# none yet\n\n   # \n")
-    (one / "src" / "worker" / "work_requirements.txt").write_text("# ours\n\n  six==1.17.0\n")
+    (none / "src" / "work" / "work_requirements.txt").write_text("# none yet\n\n   # \n")
+    (one / "src" / "work" / "work_requirements.txt").write_text("# ours\n\n  six==1.17.0\n")
 
     # THEN Terraform builds and attaches the layer only for the second
     assert evaluate(root=none).derived["work_has_dependencies"] is False

@@ -20,7 +20,7 @@ import pytest
 
 from emulator.deployment import Settings, worker_environment
 from emulator.emf import worker_metrics
-from emulator.terraform import ROOT, evaluate
+from emulator.terraform import ROOT, evaluate, work_folder
 from tests.pattern.fake_work import crashes, rejects, result, sleeps, succeeds
 from tests.pattern.helpers import CallbackSpy, failed_ids, resource, with_receive_count
 from worker import callback, handler
@@ -332,7 +332,7 @@ def test_a_work_that_turns_debug_logging_on_everywhere_gets_no_token_logged(
         logging.getLogger().addHandler(debug_lines)
         logging.getLogger().setLevel(logging.DEBUG)
         logging.getLogger("botocore").setLevel(logging.DEBUG)
-        logging.getLogger("worker.work").debug("working on %s", task_input["id"])
+        logging.getLogger("work").debug("working on %s", task_input["id"])
         heartbeat()
         return result(task_input["id"])
 
@@ -418,7 +418,7 @@ def test_the_settings_main_tf_gives_are_read_at_import_and_a_missing_one_is_name
     # WHEN the worker is imported without them, as Lambda would import it
     run = subprocess.run(
         [sys.executable, "-c", "import worker.handler"],
-        env={**incomplete, "PYTHONPATH": str(ROOT / "src")},
+        env={**incomplete, "PYTHONPATH": os.pathsep.join(map(str, (work_folder(), ROOT / "src")))},
         capture_output=True,
         text=True,
         check=False,

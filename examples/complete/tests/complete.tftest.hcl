@@ -24,3 +24,34 @@ mock_provider "external" {}
 run "plans_on_a_first_apply" {
   command = plan
 }
+
+run "each_instance_runs_its_own_work" {
+  command = plan
+
+  override_resource {
+    target          = module.callback["orders"].aws_sfn_state_machine.this
+    values          = { arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:cb-orders" }
+    override_during = plan
+  }
+
+  override_resource {
+    target          = module.callback["refunds"].aws_sfn_state_machine.this
+    values          = { arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:cb-refunds" }
+    override_during = plan
+  }
+
+  assert {
+    condition     = strcontains(module.callback["refunds"].start_hand_off_command, jsonencode({ amountCents = 90000, orderId = "order-3" }))
+    error_message = "The refunds instance must run refunds/, whose handed-off example is its large refund."
+  }
+
+  assert {
+    condition     = module.callback["orders"].start_hand_off_command == null
+    error_message = "The orders instance must run orders/, which hands nothing off."
+  }
+
+  assert {
+    condition     = strcontains(module.callback["orders"].start_failure_command, "\"amountCents\":0")
+    error_message = "The orders instance's rejected example is orders/'s: ${module.callback["orders"].start_failure_command}"
+  }
+}

@@ -1,10 +1,8 @@
-"""The sample work: the one module a team replaces with its own (the contract it keeps is in
-contract.py, everything a work may import from the worker).
-
-Beside it, work_examples.json gives an input this work accepts and one it rejects, with the error:
-`make demo`, `make serve`, the soak, the bench and Terraform's start commands take their inputs
-from there, and tests/pattern/test_work_examples.py holds them against `do_work`. Its dependencies,
-if any, go in work_requirements.txt; its own tests in tests/test_work.py.
+"""The sample work, which accepts an order: the one module a team replaces with its own. Its
+folder (this one, or one of the team's that work_source_path names) also holds its examples
+(work_examples.json: an input it accepts, one it rejects and, for a work that hands tasks off,
+one it hands off), its tests (test_work.py) and, if it needs third-party packages,
+work_requirements.txt. Everything it may import from the worker is in worker.contract.
 """
 
 from __future__ import annotations

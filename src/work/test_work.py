@@ -1,7 +1,5 @@
 """The sample work's own tests: the one test file a team rewrites with its work. Plain pytest,
-no Terraform, moto or AWS: `pytest tests/test_work.py` runs in about a second. The pattern's tests
-(tests/pattern/) run with a fake work of their own, and hold work_examples.json against whatever
-work.py does (tests/pattern/test_work_examples.py)."""
+no Terraform, moto or AWS: `.venv/bin/pytest src/work` runs them in about a second."""
 
 from __future__ import annotations
 
@@ -9,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from work import do_work
 from worker.contract import TaskError
-from worker.work import do_work
 
 
 def no_heartbeat() -> None:
