@@ -269,7 +269,8 @@ def instructions(
         indented = "\n".join(f"    {line}" for command in answer for line in command.splitlines())
         return (
             f'for _ in $(seq 50); do jq -j --arg arn "$arn" {query} {hand_offs.inbox} \\\n'
-            f'      > "$token_file" 2>/dev/null; [ -s "$token_file" ] && break; sleep 0.2; done\n'
+            f'      > "$token_file" 2>/dev/null || true; [ -s "$token_file" ] && break; sleep 0.2\n'
+            "  done  # (the inbox is there once the first task is handed off)\n"
             f'  if [ -s "$token_file" ]; then\n{indented}\n'
             "  else\n"
             '    echo "The work did not hand this task off: see how its execution ended." >&2\n'
@@ -309,6 +310,7 @@ def instructions(
   # here you, as an approver: take its token from the inbox, and answer it. A typo in the
   # answer (keys without quotes) is refused with InvalidOutput, as on AWS, and the task goes on
   # waiting for a good one
+  command -v jq >/dev/null || echo "These commands read the inbox with jq: install it first." >&2
   token_file=$(mktemp)  # readable by you alone; the token stays off every command line
   {start("handed-off", handed_off)}
   {approve}

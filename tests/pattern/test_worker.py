@@ -332,7 +332,7 @@ def test_a_work_that_turns_debug_logging_on_everywhere_gets_no_token_logged(
         logging.getLogger().addHandler(debug_lines)
         logging.getLogger().setLevel(logging.DEBUG)
         logging.getLogger("botocore").setLevel(logging.DEBUG)
-        logging.getLogger("work").debug("working on %s", task_input["id"])
+        logging.getLogger("a_library_of_the_work").debug("working on %s", task_input["id"])
         heartbeat()
         return result(task_input["id"])
 
