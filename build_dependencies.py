@@ -1,4 +1,4 @@
-"""Builds the Lambda layer of the work's dependencies, for `terraform plan` (main.tf's
+"""Builds the Lambda layer of the work's dependencies, for `terraform plan` (package.tf's
 data "external" "work_dependencies"), when the work's work_requirements.txt names any.
 
 Terraform sends {"requirements", "architecture", "build_dir"} as JSON on stdin and reads

@@ -1,9 +1,8 @@
 # Values derived from the variables and the work's files alone, and the warnings Terraform gives
-# at plan about them (check blocks). main.tf's own locals are the ones that need a resource.
+# at plan about them (check blocks). The locals that need a resource are beside their resources.
 #
-# Nothing here may use a resource, a data source or a provider: the emulator and the tests evaluate
-# this file with variables.tf (and statemachine/, the work's examples and requirements) with real
-# Terraform, offline, so that what they run is what main.tf deploys.
+# Nothing here uses a resource, a data source or a provider: with variables.tf, this file plans
+# offline, in milliseconds, and gives every setting the module deploys with.
 
 locals {
   # AWS advises a visibility timeout of at least six times the function timeout plus the batching
@@ -115,6 +114,6 @@ check "the_works_dependencies_are_pinned_with_hashes" {
 check "the_worker_runs_the_powertools_release_it_was_tested_with" {
   assert {
     condition     = var.powertools_version != "latest"
-    error_message = "powertools_version = \"latest\": each apply after a Powertools release gives the worker a layer it was never tested with, chosen by a parameter Powertools' release job rewrites. Pin a release (\"3.37.0\", the one the tests run) and change it when you choose to."
+    error_message = "powertools_version = \"latest\": each apply after a Powertools release gives the worker a layer it was never tested with, chosen by a parameter Powertools' release job rewrites. Pin a release (\"3.37.0\") and change it when you choose to."
   }
 }

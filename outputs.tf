@@ -4,7 +4,7 @@ output "region" {
 }
 
 output "task_timeout_seconds" {
-  description = "How long an execution waits for the worker's callback (the deployed suite's timeout check waits this long)."
+  description = "How long an execution waits for the worker's callback, in seconds (TimeoutSeconds)."
   value       = var.task_timeout_seconds
 }
 

@@ -21,7 +21,7 @@ variable "tags" {
 }
 
 variable "work_source_path" {
-  description = "The folder of the work the worker runs: work.py, work_examples.json and, if it needs third-party packages, work_requirements.txt (docs/make-it-yours.md). null takes the sample, src/work. Its text files are packaged beside the worker; its tests are left out."
+  description = "The folder of the work the worker runs (work.py, work_examples.json, and work_requirements.txt if it has dependencies); null takes the sample, src/work. Its tests are not packaged."
   type        = string
   default     = null
 
@@ -32,7 +32,7 @@ variable "work_source_path" {
 }
 
 variable "task_timeout_seconds" {
-  description = "How long the state machine waits for the worker's callback before it fails with CallbackTimedOut (TimeoutSeconds). An integer from 1 to 31536000 (one year, the longest a Standard execution runs). 600 leaves a task whose work keeps failing time for all max_receive_count receives, so that it ends as WorkerFailed (Terraform warns at plan where it does not: locals.tf)."
+  description = "How long the state machine waits for the callback before it fails with CallbackTimedOut (TimeoutSeconds), in seconds: an integer from 1 to 31536000 (one year)."
   type        = number
   default     = 600
 
@@ -43,7 +43,7 @@ variable "task_timeout_seconds" {
 }
 
 variable "heartbeat_seconds" {
-  description = "If set, the worker must call SendTaskHeartbeat at least this often or the task fails with CallbackTimedOut (HeartbeatSeconds). An integer of at least 1 and shorter than task_timeout_seconds, or null for no heartbeat."
+  description = "How often the worker must heartbeat, or the task fails with CallbackTimedOut (HeartbeatSeconds), in seconds: an integer from 1, shorter than task_timeout_seconds; null for none."
   type        = number
   default     = null
 
@@ -87,7 +87,7 @@ variable "worker_timeout_seconds" {
 }
 
 variable "worker_memory_mb" {
-  description = "The worker Lambda's memory, in MB, an integer from 128 to 10240. 256 because make bench measures a 48 MiB peak for a 10-record batch (room for the runtime and layer) and Lambda gives CPU in proportion to memory, which keeps the import short; the callback's network wait, not CPU, dominates each record."
+  description = "The worker Lambda's memory, in MB: an integer from 128 to 10240."
   type        = number
   default     = 256
 
@@ -109,7 +109,7 @@ variable "architecture" {
 }
 
 variable "powertools_version" {
-  description = "Release of the public Powertools for AWS Lambda (Python) layer, resolved through its public SSM parameter: a 3.x release such as \"3.37.0\" (the one the tests run against), or \"latest\", which follows new releases at each apply."
+  description = "The Powertools for AWS Lambda (Python) layer's release, resolved through its public SSM parameter: a 3.x release such as \"3.37.0\", or \"latest\"."
   type        = string
   default     = "3.37.0"
 
@@ -153,7 +153,7 @@ variable "maximum_concurrency" {
 }
 
 variable "provisioned_pollers" {
-  description = "Lambda's provisioned mode for the event source mapping: dedicated event pollers, from minimum (an integer from 2 to 200) to maximum (at most 10000 for an SQS source), which scale three times faster and are billed by the hour whether or not tasks arrive. null (the default) lets Lambda scale its pollers itself. Lambda refuses it together with maximum_concurrency."
+  description = "Provisioned event pollers for the event source mapping, { minimum = 2 to 200, maximum = up to 10000 }, billed by the hour; null lets Lambda scale the pollers. Not with maximum_concurrency."
   type = object({
     minimum = number
     maximum = number
@@ -220,25 +220,25 @@ variable "include_execution_data" {
 }
 
 variable "tracing" {
-  description = "Whether Step Functions and Lambda write X-Ray traces: each execution's states and its SQS SendMessage, and each worker invocation's initialization and duration. Off by default: the worker adds no segment of its own (Powertools' Tracer would show each AWS call, at about 100 ms more of every cold start: make bench), so a trace adds little to the metrics and logs, and X-Ray charges per trace."
+  description = "Whether Step Functions and Lambda write X-Ray traces. Off by default."
   type        = bool
   default     = false
 }
 
 variable "idempotency" {
-  description = "Whether the worker runs the work at most once per task attempt, recording each attempt (by a hash of its task token) in a DynamoDB table. On by default; turn it off only for work that is idempotent itself: then there is no table and no DynamoDB call, and a duplicate delivery runs the work again."
+  description = "Whether the worker runs the work at most once per task attempt, recorded in a DynamoDB table. On by default; off for work that is idempotent itself."
   type        = bool
   default     = true
 }
 
 variable "attach_worker_policy_json" {
-  description = "Whether to attach worker_policy_json to the worker's role. A switch of its own, as terraform-aws-modules have it: Terraform must know at plan whether the policy exists, and a policy built from resources of the same apply (a table's ARN) is known only at apply."
+  description = "Whether to attach worker_policy_json to the worker's role (known at plan, whatever the policy's own values)."
   type        = bool
   default     = false
 }
 
 variable "worker_policy_json" {
-  description = "Extra permissions for the worker, for what a team's work calls (its own table, bucket or secret): an IAM policy document in JSON (e.g. a data.aws_iam_policy_document's json), attached to the worker's role as an inline policy of its own beside the pattern's when attach_worker_policy_json is true. Inline policies of a role total at most 10,240 characters."
+  description = "Extra permissions for the work: an IAM policy document in JSON, attached to the worker's role beside the pattern's when attach_worker_policy_json is true. At most 10,240 characters."
   type        = string
   default     = null
 
@@ -254,7 +254,7 @@ variable "worker_policy_json" {
 }
 
 variable "worker_environment" {
-  description = "Extra environment variables for the worker, for the work's own settings: names of letters, digits and underscores, starting with a letter. The pattern's own names are refused, and so are (in any case) AWS_*, POWERTOOLS_*, PYTHON*, LD_*, LAMBDA_*, OPENSSL_*, the proxy and CA bundle variables, SSLKEYLOGFILE, HOME, PATH, LANG and TZ: they would send the worker's AWS calls, task tokens included, elsewhere or let them be read, run other code at start, or are Lambda's to set."
+  description = "Extra environment variables for the work's own settings: names of letters, digits and underscores, starting with a letter. The pattern's own names, and names that would redirect the worker's AWS calls or change its code (AWS_*, POWERTOOLS_*, PYTHON*, proxies and others: docs/security.md), are refused."
   type        = map(string)
   default     = {}
 
@@ -278,7 +278,7 @@ variable "worker_environment" {
 }
 
 variable "queue_operator_role_arns" {
-  description = "ARNs of IAM roles that, beside the pattern's own, may send messages to and receive them from the task queue and the dead-letter queue: an operator's role that reads the DLQ or redrives it (the runbook's commands). The queues deny it to every other principal. At most 20; empty by default."
+  description = "ARNs of IAM roles that, beside the pattern's own, may send to and receive from both queues (an operator's DLQ redrive). At most 20; empty by default."
   type        = list(string)
   default     = []
 
@@ -306,7 +306,7 @@ variable "alarm_actions" {
 }
 
 variable "alarm_task_age_share" {
-  description = "The tasks-waiting alarm goes off when the task queue's oldest message is older than this share of task_timeout_seconds: the worker is down or falling behind, and executions will soon time out. A number above 0 and below 1; 0.5 by default."
+  description = "Share of task_timeout_seconds the task queue's oldest message may reach before the tasks-waiting alarm goes off: a number above 0 and below 1."
   type        = number
   default     = 0.5
 
@@ -317,7 +317,7 @@ variable "alarm_task_age_share" {
 }
 
 variable "alarm_records_retried" {
-  description = "The records-retried alarm goes off when the worker sends more records back than this in 5 minutes (its RecordRetried metric: transient failures, throttled callbacks). An integer of at least 0; 10 by default, as a few retries are the design working."
+  description = "Records the worker may send back for a retry in 5 minutes before the records-retried alarm goes off: an integer from 0."
   type        = number
   default     = 10
 
@@ -328,7 +328,7 @@ variable "alarm_records_retried" {
 }
 
 variable "alarm_worker_errors" {
-  description = "The worker-errors alarm goes off when more of the worker's invocations than this fail as a whole (a timeout, running out of memory, an import error) in 5 minutes. An integer of at least 0; 0 by default: each is trouble."
+  description = "Worker invocations that may fail as a whole (timeout, memory, import error) in 5 minutes before the worker-errors alarm goes off: an integer from 0."
   type        = number
   default     = 0
 
@@ -339,7 +339,7 @@ variable "alarm_worker_errors" {
 }
 
 variable "alarm_worker_throttles" {
-  description = "The worker-throttled alarm goes off when more of the worker's invocations than this are throttled in 5 minutes. An integer of at least 0; 0 by default: a throttle means the concurrency the worker needs is not there."
+  description = "Worker invocations that may be throttled in 5 minutes before the worker-throttled alarm goes off: an integer from 0."
   type        = number
   default     = 0
 
@@ -350,7 +350,7 @@ variable "alarm_worker_throttles" {
 }
 
 variable "alarm_failed_executions" {
-  description = "The callback-timed-out, tasks-not-sent and worker-failed alarms go off when more executions than this end in CallbackTimedOut, are failed by Step Functions before their task is sent, or are ended by the worker as WorkerFailed, in 5 minutes. An integer of at least 0; 0 by default: each is an execution the pattern did not finish."
+  description = "Executions that may end in CallbackTimedOut, fail before their task is sent, or end as WorkerFailed in 5 minutes before their alarm goes off: an integer from 0."
   type        = number
   default     = 0
 

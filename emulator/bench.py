@@ -36,7 +36,7 @@ REGION = "us-east-1"
 
 @functools.cache
 def environment() -> dict[str, str]:
-    """The worker's environment as main.tf sets it (Terraform's defaults), for the children."""
+    """The worker's environment as the module sets it (Terraform's defaults), for the children."""
     return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(map(str, (work_folder(), ROOT / "src", ROOT))),

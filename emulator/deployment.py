@@ -1,6 +1,6 @@
-"""Deploys the pattern into moto: the queues, the idempotency table and the state machine main.tf
+"""Deploys the pattern into moto: the queues, the idempotency table and the state machine the module
 describes, with the values Terraform computes (emulator/terraform.py), but for the deliberate
-differences docs/emulator.md lists (names without main.tf's random suffix, a fixed state machine
+differences docs/emulator.md lists (names without the module's random suffix, a fixed state machine
 role, the visibility timeout a test asks for, what moto does not run)."""
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 
     from botocore.client import BaseClient
 
-# moto accepts any role; on AWS this is the role main.tf creates.
+# moto accepts any role; on AWS this is the role the module creates.
 ROLE_ARN = "arn:aws:iam::123456789012:role/task-token-callback-states"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The values main.tf deploys with, as Terraform computes them (variables.tf, locals.tf)."""
+    """The values the module deploys with, as Terraform computes them (variables.tf, locals.tf)."""
 
     variables: dict[str, Any]  # every variable's value
     derived: dict[str, Any]  # every value of locals.tf
@@ -93,7 +93,7 @@ class Deployment:
 
 
 def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
-    """Create the task queue, its DLQ and the state machine, named like main.tf names them
+    """Create the task queue, its DLQ and the state machine, named like the module names them
     (in moto with the emulator's corrections applied, before any execution can start)."""
     moto_fixes.apply()
     name = f"{settings.name}-{uuid.uuid4().hex[:6]}"
@@ -150,7 +150,7 @@ def endpoint(client: BaseClient) -> str | None:
 
 
 def create_idempotency_table(dynamodb: BaseClient, settings: Settings) -> None:
-    """main.tf's aws_dynamodb_table.idempotency: its key, and its TTL attribute."""
+    """The module's aws_dynamodb_table.idempotency: its key, and its TTL attribute."""
     name = idempotency_table_name(settings)
     key, expiry = (settings.derived[f"idempotency_{a}_attribute"] for a in ("key", "expiry"))
     dynamodb.create_table(
@@ -170,10 +170,10 @@ def idempotency_table_name(settings: Settings) -> str:
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:
-    """The environment main.tf gives the worker Lambda (Powertools reads it at import): Terraform's
-    local.worker_environment, and the names main.tf adds from the deployment's resources. The
-    service, namespace and table names are built from var.name, to which main.tf adds the
-    deployment's random suffix."""
+    """The environment the module gives the worker Lambda (Powertools reads it at import):
+    Terraform's local.worker_environment, and the names the module adds from the deployment's
+    resources. The service, namespace and table names are built from var.name, to which the module
+    adds the deployment's random suffix."""
     table = {"IDEMPOTENCY_TABLE_NAME": idempotency_table_name(settings)}
     return {
         **settings.derived["worker_environment"],
@@ -186,7 +186,7 @@ def worker_environment(settings: Settings) -> dict[str, str]:
 def create_worker_mapping(
     lambda_client: BaseClient, iam: BaseClient, deployment: Deployment, function_name: str
 ) -> str:
-    """main.tf's worker function and its event source mapping, as records in moto, so that
+    """The module's worker function and its event source mapping, as records in moto, so that
     `aws lambda get-event-source-mapping` and `update-event-source-mapping --no-enabled` work
     on `make serve`; return the mapping's UUID. The emulator's own worker runs the function:
     moto is kept from running it itself (it would need Docker), and keeps only the record."""

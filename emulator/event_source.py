@@ -34,7 +34,7 @@ def load_worker(
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Import the worker's lambda_handler from src/ (and the work from its folder, beside it as in
     the function's package) with the environment it has in Lambda: the region and the variables
-    main.tf gives it. In this process it signs with the process's own credentials (its role's
+    the module gives it. In this process it signs with the process's own credentials (its role's
     scope is emulated for the worker processes, emulator/consumers.py)."""
     from emulator.deployment import worker_environment
     from emulator.terraform import ROOT, work_folder

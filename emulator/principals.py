@@ -1,6 +1,7 @@
 """Who may answer a task on the emulator. moto checks no IAM; on AWS the worker's role may answer
-(SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat) its own state machine's tasks alone (main.tf's
-AnswerTaskTokens statement), and Step Functions refuses it another's with AccessDeniedException.
+(SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat) its own state machine's tasks alone
+(iam.tf's AnswerTaskTokens statement), and Step Functions refuses it another's with
+AccessDeniedException.
 
 So a deployment's worker processes (`make serve`, the soak) sign with an access key of their own,
 and so does the tests' worker, and the emulator refuses that key a token of another state machine,

@@ -161,7 +161,7 @@ def serve(
 
 
 def create_log_groups(logs: BaseClient, name: str) -> dict[str, str]:
-    """The worker's and the state machine's log groups, named as main.tf names them (the
+    """The worker's and the state machine's log groups, named as the module names them (the
     emulator's worker writes to a file, and moto's state machines log nowhere: they stay empty)."""
     groups = {
         "worker_log_group_name": f"/aws/lambda/{name}-worker",

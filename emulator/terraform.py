@@ -1,5 +1,5 @@
 """Real Terraform, offline: what the emulator deploys comes from Terraform evaluating the files
-main.tf deploys from, so it cannot drift from them.
+the module deploys from, so it cannot drift from them.
 
 variables.tf holds the variables and their validations; locals.tf every value derived from them
 alone (no resource, data source or provider) and the check blocks. A configuration made of a copy
@@ -88,7 +88,7 @@ def evaluate(
 
 
 def work_folder(root: Path = ROOT) -> Path:
-    """The folder of the work the emulator runs, as work_source_path names it to main.tf: the
+    """The folder of the work the emulator runs, as work_source_path names it to the module: the
     folder WORK names for this checkout (`make demo WORK=../orders`), else the sample's."""
     named = os.environ.get("WORK") if root == ROOT else None
     return Path(named).resolve() if named else root / "src" / "work"

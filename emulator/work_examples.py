@@ -1,6 +1,6 @@
 """The work the emulator and the tests run, and the inputs it accepts, rejects and hands off.
 
-The work is a folder, as main.tf's work_source_path names the folder the function is built from:
+The work is a folder, as the module's work_source_path names the folder the function is built from:
 its work.py, work_examples.json and (if it has dependencies) work_requirements.txt. It is the
 folder WORK names (`make demo WORK=../orders`), or else the module's sample, src/work. `make demo`,
 `make serve`'s commands, the soak, the bench and Terraform's start commands take their inputs from

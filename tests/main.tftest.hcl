@@ -115,46 +115,93 @@ run "the_defaults_create_the_pattern_with_idempotency_and_monitoring" {
   command = plan
 
   assert {
-    condition = jsonencode({
-      idempotency_tables   = length(aws_dynamodb_table.idempotency)
-      alarms               = sort(keys(aws_cloudwatch_metric_alarm.this))
-      dashboards           = length(aws_cloudwatch_dashboard.this)
-      metric_filters       = sort(keys(aws_cloudwatch_log_metric_filter.this))
-      dependency_layers    = length(aws_lambda_layer_version.work_dependencies)
-      work_policies        = length(aws_iam_role_policy.worker_work)
-      function_layers      = aws_lambda_function.worker.layers
-      state_machine_type   = aws_sfn_state_machine.this.type
-      function_runtime     = aws_lambda_function.worker.runtime
-      function_handler     = aws_lambda_function.worker.handler
-      function_arch        = aws_lambda_function.worker.architectures
-      function_log_format  = aws_lambda_function.worker.logging_config[0].log_format
-      function_tracing     = aws_lambda_function.worker.tracing_config[0].mode
-      concurrency_cap      = aws_lambda_event_source_mapping.worker.scaling_config[0].maximum_concurrency
-      provisioned_pollers  = length(aws_lambda_event_source_mapping.worker.provisioned_poller_config)
-      execution_data       = aws_sfn_state_machine.this.logging_configuration[0].include_execution_data
-      state_machine_logs   = aws_sfn_state_machine.this.logging_configuration[0].log_destination
-      state_machine_traced = aws_sfn_state_machine.this.tracing_configuration[0].enabled
-      }) == jsonencode({
-      idempotency_tables   = 1
-      alarms               = ["callback-timed-out", "dead-letter-queue", "records-retried", "tasks-not-sent", "tasks-waiting", "worker-errors", "worker-failed", "worker-throttled"]
-      dashboards           = 1
-      metric_filters       = ["CallbackTimedOut", "TaskNotSent"]
-      dependency_layers    = 0
-      work_policies        = 0
-      function_layers      = [var.powertools_layer]
-      state_machine_type   = "STANDARD"
-      function_runtime     = "python3.12"
-      function_handler     = "worker.handler.lambda_handler"
-      function_arch        = ["arm64"]
-      function_log_format  = "Text"
-      function_tracing     = "PassThrough"
-      concurrency_cap      = 10
-      provisioned_pollers  = 0
-      execution_data       = false
-      state_machine_logs   = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/task-token-callback-a1b2c3:*"
-      state_machine_traced = false
-    })
-    error_message = "The defaults no longer plan the pattern as the README describes it."
+    condition     = jsonencode(length(aws_dynamodb_table.idempotency)) == jsonencode(1)
+    error_message = "idempotency_tables: want one idempotency table; got ${jsonencode(length(aws_dynamodb_table.idempotency))}."
+  }
+
+  assert {
+    condition     = jsonencode(sort(keys(aws_cloudwatch_metric_alarm.this))) == jsonencode(["callback-timed-out", "dead-letter-queue", "records-retried", "tasks-not-sent", "tasks-waiting", "worker-errors", "worker-failed", "worker-throttled"])
+    error_message = "alarms: want the eight alarms; got ${jsonencode(sort(keys(aws_cloudwatch_metric_alarm.this)))}."
+  }
+
+  assert {
+    condition     = jsonencode(length(aws_cloudwatch_dashboard.this)) == jsonencode(1)
+    error_message = "dashboards: want one dashboard; got ${jsonencode(length(aws_cloudwatch_dashboard.this))}."
+  }
+
+  assert {
+    condition     = jsonencode(sort(keys(aws_cloudwatch_log_metric_filter.this))) == jsonencode(["CallbackTimedOut", "TaskNotSent"])
+    error_message = "metric_filters: want the two metric filters; got ${jsonencode(sort(keys(aws_cloudwatch_log_metric_filter.this)))}."
+  }
+
+  assert {
+    condition     = jsonencode(length(aws_lambda_layer_version.work_dependencies)) == jsonencode(0)
+    error_message = "dependency_layers: want no dependency layer (the sample work has no dependency); got ${jsonencode(length(aws_lambda_layer_version.work_dependencies))}."
+  }
+
+  assert {
+    condition     = jsonencode(length(aws_iam_role_policy.worker_work)) == jsonencode(0)
+    error_message = "work_policies: want no work policy unless asked for; got ${jsonencode(length(aws_iam_role_policy.worker_work))}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_lambda_function.worker.layers) == jsonencode([var.powertools_layer])
+    error_message = "function_layers: want the Powertools layer alone; got ${jsonencode(aws_lambda_function.worker.layers)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_sfn_state_machine.this.type) == jsonencode("STANDARD")
+    error_message = "state_machine_type: want a STANDARD state machine (Express workflows cannot wait for a token); got ${jsonencode(aws_sfn_state_machine.this.type)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_lambda_function.worker.runtime) == jsonencode("python3.12")
+    error_message = "function_runtime: want the python3.12 runtime; got ${jsonencode(aws_lambda_function.worker.runtime)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_lambda_function.worker.handler) == jsonencode("worker.handler.lambda_handler")
+    error_message = "function_handler: want the worker's handler; got ${jsonencode(aws_lambda_function.worker.handler)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_lambda_function.worker.architectures) == jsonencode(["arm64"])
+    error_message = "function_architectures: want arm64; got ${jsonencode(aws_lambda_function.worker.architectures)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_lambda_function.worker.logging_config[0].log_format) == jsonencode("Text")
+    error_message = "function_log_format: want the Text log format (Lambda filters no line of the worker's); got ${jsonencode(aws_lambda_function.worker.logging_config[0].log_format)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_lambda_function.worker.tracing_config[0].mode) == jsonencode("PassThrough")
+    error_message = "function_tracing: want no active tracing; got ${jsonencode(aws_lambda_function.worker.tracing_config[0].mode)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_lambda_event_source_mapping.worker.scaling_config[0].maximum_concurrency) == jsonencode(10)
+    error_message = "concurrency_cap: want a concurrency cap of 10; got ${jsonencode(aws_lambda_event_source_mapping.worker.scaling_config[0].maximum_concurrency)}."
+  }
+
+  assert {
+    condition     = jsonencode(length(aws_lambda_event_source_mapping.worker.provisioned_poller_config)) == jsonencode(0)
+    error_message = "provisioned_pollers: want no provisioned pollers; got ${jsonencode(length(aws_lambda_event_source_mapping.worker.provisioned_poller_config))}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_sfn_state_machine.this.logging_configuration[0].include_execution_data) == jsonencode(false)
+    error_message = "execution_data: want no execution data in the logs (it holds task tokens); got ${jsonencode(aws_sfn_state_machine.this.logging_configuration[0].include_execution_data)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_sfn_state_machine.this.logging_configuration[0].log_destination) == jsonencode("arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/task-token-callback-a1b2c3:*")
+    error_message = "state_machine_logs: want its own log group; got ${jsonencode(aws_sfn_state_machine.this.logging_configuration[0].log_destination)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_sfn_state_machine.this.tracing_configuration[0].enabled) == jsonencode(false)
+    error_message = "state_machine_tracing: want no tracing; got ${jsonencode(aws_sfn_state_machine.this.tracing_configuration[0].enabled)}."
   }
 }
 
@@ -184,7 +231,7 @@ run "the_queue_redrives_to_the_dlq_and_hides_a_message_six_worker_timeouts_and_t
       aws_sqs_queue.dlq.message_retention_seconds,
       jsondecode(aws_sqs_queue_redrive_allow_policy.dlq.redrive_allow_policy),
     ]) == jsonencode([true, true, 1209600, { redrivePermission = "byQueue", sourceQueueArns = [var.tasks_arn] }])
-    error_message = "Both queues are encrypted, and the DLQ keeps messages 14 days for the task queue alone."
+    error_message = "Both queues are encrypted, and the DLQ keeps messages 14 days for the task queue alone. Got ${jsonencode([aws_sqs_queue.this.sqs_managed_sse_enabled, aws_sqs_queue.dlq.sqs_managed_sse_enabled, aws_sqs_queue.dlq.message_retention_seconds, jsondecode(aws_sqs_queue_redrive_allow_policy.dlq.redrive_allow_policy), ])}."
   }
 
 }
@@ -222,12 +269,12 @@ run "only_the_state_machine_sends_tasks_and_only_the_worker_takes_them" {
         ]],
       ]
     })
-    error_message = "Each queue refuses requests without TLS; the task queue takes messages from the state machine's role alone and gives them to the worker's alone; the DLQ to no principal (AWS services moving messages aside)."
+    error_message = "Each queue refuses requests without TLS; the task queue takes messages from the state machine's role alone and gives them to the worker's alone; the DLQ to no principal (AWS services moving messages aside). Got ${jsonencode({ for queue, document in data.aws_iam_policy_document.queue : queue => [for statement in document.statement : [statement.sid, statement.effect, statement.actions, statement.resources, statement.principals[*].identifiers, [for condition in statement.condition : [condition.test, condition.variable, condition.values]], ]] })}."
   }
 
   assert {
     condition     = jsonencode({ for queue, policy in aws_sqs_queue_policy.this : queue => policy.queue_url }) == jsonencode({ dlq = aws_sqs_queue.dlq.id, tasks = aws_sqs_queue.this.id })
-    error_message = "Both queues must get their policy."
+    error_message = "Both queues must get their policy. Got ${jsonencode({ for queue, policy in aws_sqs_queue_policy.this : queue => policy.queue_url })}."
   }
 }
 
@@ -255,7 +302,7 @@ run "an_operators_roles_may_send_and_receive_on_both_queues" {
         DenyOtherSenders   = ["arn:aws:iam::123456789012:role/task-token-callback-a1b2c3-states", "arn:aws:iam::123456789012:role/operations/dlq-redrive"]
       }
     })
-    error_message = "The operators' roles are excepted from both queues' denials, beside the pattern's own."
+    error_message = "The operators' roles are excepted from both queues' denials, beside the pattern's own. Got ${jsonencode({ for queue, document in data.aws_iam_policy_document.queue : queue => { for statement in document.statement : statement.sid => flatten([for condition in statement.condition : condition.values if condition.variable == "aws:PrincipalArn"]) if statement.sid != "DenyInsecureTransport" } })}."
   }
 }
 
@@ -284,7 +331,7 @@ run "the_event_source_mapping_reports_batch_item_failures_with_the_variables_set
       response_types = ["ReportBatchItemFailures"]
       concurrency    = 50
     })
-    error_message = "The event source mapping must feed the task queue to the worker with partial batch responses."
+    error_message = "The event source mapping must feed the task queue to the worker with partial batch responses. Got ${jsonencode({ source = aws_lambda_event_source_mapping.worker.event_source_arn, function = aws_lambda_event_source_mapping.worker.function_name, batch_size = aws_lambda_event_source_mapping.worker.batch_size, window = aws_lambda_event_source_mapping.worker.maximum_batching_window_in_seconds, response_types = aws_lambda_event_source_mapping.worker.function_response_types, concurrency = aws_lambda_event_source_mapping.worker.scaling_config[0].maximum_concurrency })}."
   }
 }
 
@@ -301,7 +348,7 @@ run "provisioned_pollers_replace_the_concurrency_cap" {
       aws_lambda_event_source_mapping.worker.provisioned_poller_config[*].minimum_pollers,
       aws_lambda_event_source_mapping.worker.provisioned_poller_config[*].maximum_pollers,
     ]) == jsonencode([[], [2], [20]])
-    error_message = "Provisioned pollers go to the mapping without a concurrency cap: Lambda takes one or the other."
+    error_message = "Provisioned pollers go to the mapping without a concurrency cap: Lambda takes one or the other. Got ${jsonencode([aws_lambda_event_source_mapping.worker.scaling_config, aws_lambda_event_source_mapping.worker.provisioned_poller_config[*].minimum_pollers, aws_lambda_event_source_mapping.worker.provisioned_poller_config[*].maximum_pollers, ])}."
   }
 }
 
@@ -350,7 +397,7 @@ run "a_heartbeat_is_in_the_definition_only_when_set" {
 
   assert {
     condition     = one([for state in values(jsondecode(aws_sfn_state_machine.this.definition).States) : state.HeartbeatSeconds if state.Type == "Task"]) == 300
-    error_message = "heartbeat_seconds must become the Task's HeartbeatSeconds."
+    error_message = "heartbeat_seconds must become the Task's HeartbeatSeconds. Got ${jsonencode(one([for state in values(jsondecode(aws_sfn_state_machine.this.definition).States) : state.HeartbeatSeconds if state.Type == "Task"]))}."
   }
 }
 
@@ -376,19 +423,19 @@ run "the_worker_may_do_exactly_its_job" {
       }
       WriteOwnLogs = { effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/task-token-callback-a1b2c3-worker:*"], conditions = 0 }
     })
-    error_message = "The worker's policy must grant exactly these actions on exactly these resources."
+    error_message = "The worker's policy must grant exactly these actions on exactly these resources. Got ${jsonencode({ for statement in data.aws_iam_policy_document.worker.statement : statement.sid => { effect = coalesce(statement.effect, "Allow"), actions = sort(statement.actions), resources = sort(statement.resources), conditions = length(statement.condition) } })}."
   }
 
   assert {
     condition = jsonencode([
       for statement in data.aws_iam_policy_document.callback.statement : [coalesce(statement.effect, "Allow"), sort(statement.actions), statement.resources, length(statement.condition)]
     ]) == jsonencode([["Allow", ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"], [var.state_machine], 0]])
-    error_message = "callback_policy_json must let an external system answer this state machine's tasks, and do nothing else."
+    error_message = "callback_policy_json must let an external system answer this state machine's tasks, and do nothing else. Got ${jsonencode([for statement in data.aws_iam_policy_document.callback.statement : [coalesce(statement.effect, "Allow"), sort(statement.actions), statement.resources, length(statement.condition)]])}."
   }
 
   assert {
     condition     = jsonencode(data.aws_iam_policy_document.lambda_assume.statement[*].principals) == jsonencode([[{ type = "Service", identifiers = ["lambda.amazonaws.com"] }]])
-    error_message = "Only Lambda may assume the worker's role."
+    error_message = "Only Lambda may assume the worker's role. Got ${jsonencode(data.aws_iam_policy_document.lambda_assume.statement[*].principals)}."
   }
 }
 
@@ -408,7 +455,7 @@ run "the_state_machine_may_do_exactly_its_job_and_only_it_may_use_its_role" {
       }
       SendTaskMessages = { actions = ["sqs:SendMessage"], resources = [var.tasks_arn] }
     })
-    error_message = "The state machine's policy must grant exactly these actions on exactly these resources."
+    error_message = "The state machine's policy must grant exactly these actions on exactly these resources. Got ${jsonencode({ for statement in data.aws_iam_policy_document.state_machine.statement : statement.sid => { actions = sort(statement.actions), resources = sort(statement.resources) } })}."
   }
 
   assert {
@@ -424,7 +471,7 @@ run "the_state_machine_may_do_exactly_its_job_and_only_it_may_use_its_role" {
           "aws:SourceArn"     = ["ArnLike", ["arn:aws:states:eu-west-1:123456789012:stateMachine:*"]]
         }
     }])
-    error_message = "The state machines of this account and Region, and nothing else, may assume the role: the confused-deputy form of the Step Functions guide, as it writes it."
+    error_message = "The state machines of this account and Region, and nothing else, may assume the role: the confused-deputy form of the Step Functions guide, as it writes it. Got ${jsonencode([for statement in data.aws_iam_policy_document.states_assume.statement : { principals = statement.principals, conditions = { for condition in statement.condition : condition.variable => [condition.test, condition.values] } }])}."
   }
 }
 
@@ -447,7 +494,7 @@ run "tracing_turns_on_x_ray_in_both_and_grants_it_its_write_actions" {
       [[["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]],
       [[["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]],
     ])
-    error_message = "tracing = true must trace the state machine and the worker, with X-Ray's write actions (which take no narrower resource) and no more."
+    error_message = "tracing = true must trace the state machine and the worker, with X-Ray's write actions (which take no narrower resource) and no more. Got ${jsonencode([aws_lambda_function.worker.tracing_config[0].mode, aws_sfn_state_machine.this.tracing_configuration[0].enabled, [for statement in data.aws_iam_policy_document.worker.statement : [sort(statement.actions), statement.resources] if statement.sid == "ActiveTracing"], [for statement in data.aws_iam_policy_document.state_machine.statement : [sort(statement.actions), statement.resources] if statement.sid == "Tracing"], ])}."
   }
 }
 
@@ -485,7 +532,7 @@ run "the_idempotency_table_is_keyed_and_expired_as_powertools_reads_it" {
       one(aws_dynamodb_table.idempotency[0].ttl).attribute_name == "expiration" &&
       one(aws_dynamodb_table.idempotency[0].ttl).enabled
     )
-    error_message = "Powertools Idempotency writes its key to id and its expiry to expiration: the table must be keyed by the one and expire by the other."
+    error_message = "Powertools Idempotency writes its key to id and its expiry to expiration: the table must be keyed by the one and expire by the other. Got key ${aws_dynamodb_table.idempotency[0].hash_key}, TTL ${jsonencode(aws_dynamodb_table.idempotency[0].ttl)}."
   }
 }
 
@@ -502,7 +549,7 @@ run "without_idempotency_there_is_no_table_no_permission_and_no_setting" {
       contains(data.aws_iam_policy_document.worker.statement[*].sid, "RecordTaskAttempts"),
       contains(keys(aws_lambda_function.worker.environment[0].variables), "IDEMPOTENCY_TABLE_NAME"),
     ]) == jsonencode([0, false, false])
-    error_message = "idempotency = false must remove the table, its permission and its setting."
+    error_message = "idempotency = false must remove the table, its permission and its setting. Got ${jsonencode([length(aws_dynamodb_table.idempotency), contains(data.aws_iam_policy_document.worker.statement[*].sid, "RecordTaskAttempts"), contains(keys(aws_lambda_function.worker.environment[0].variables), "IDEMPOTENCY_TABLE_NAME"), ])}."
   }
 }
 
@@ -521,7 +568,7 @@ run "without_monitoring_there_are_no_alarms_no_dashboard_and_no_metric_filter" {
       output.alarm_names,
       output.dashboard_url,
     ]) == jsonencode([0, 0, 0, {}, null])
-    error_message = "monitoring = false must remove every alarm, the dashboard and the metric filter."
+    error_message = "monitoring = false must remove every alarm, the dashboard and the metric filter. Got ${jsonencode([length(aws_cloudwatch_metric_alarm.this), length(aws_cloudwatch_dashboard.this), length(aws_cloudwatch_log_metric_filter.this), output.alarm_names, output.dashboard_url, ])}."
   }
 }
 
@@ -539,7 +586,7 @@ run "a_work_policy_is_attached_beside_the_patterns_when_asked_for" {
       aws_iam_role_policy.worker_work[0].policy,
       aws_iam_role_policy.worker.name,
     ]) == jsonencode([1, var.worker_policy_json, "answer-task-tokens"])
-    error_message = "The work's policy must be a policy of its own on the worker's role, beside the pattern's."
+    error_message = "The work's policy must be a policy of its own on the worker's role, beside the pattern's. Got ${jsonencode([length(aws_iam_role_policy.worker_work), aws_iam_role_policy.worker_work[0].policy, aws_iam_role_policy.worker.name, ])}."
   }
 }
 
@@ -568,7 +615,7 @@ run "the_alarms_watch_the_metrics_the_worker_and_aws_emit" {
       worker-failed      = ["task-token-callback-a1b2c3", "WorkerFailed", { service = "task-token-callback-a1b2c3" }, "Sum", 1]
       worker-throttled   = ["AWS/Lambda", "Throttles", { FunctionName = "task-token-callback-a1b2c3-worker" }, "Sum", 4]
     })
-    error_message = "Each alarm must watch its metric, with the dimensions it is emitted with, at its threshold."
+    error_message = "Each alarm must watch its metric, with the dimensions it is emitted with, at its threshold. Got ${jsonencode({ for key, alarm in aws_cloudwatch_metric_alarm.this : key => [alarm.namespace, alarm.metric_name, alarm.dimensions, alarm.statistic, alarm.threshold] })}."
   }
 
   assert {
@@ -576,7 +623,7 @@ run "the_alarms_watch_the_metrics_the_worker_and_aws_emit" {
       for alarm in aws_cloudwatch_metric_alarm.this :
       alarm.alarm_actions == toset(var.alarm_actions) && alarm.ok_actions == toset(var.alarm_actions) && alarm.treat_missing_data == "notBreaching"
     ])
-    error_message = "Every alarm must notify alarm_actions when it goes off and when it is OK again."
+    error_message = "Every alarm must notify alarm_actions when it goes off and when it is OK again, and treat missing data as not breaching. Not so: ${jsonencode([for key, alarm in aws_cloudwatch_metric_alarm.this : key if !(alarm.alarm_actions == toset(var.alarm_actions) && alarm.ok_actions == toset(var.alarm_actions) && alarm.treat_missing_data == "notBreaching")])}."
   }
 
   assert {
@@ -588,7 +635,7 @@ run "the_alarms_watch_the_metrics_the_worker_and_aws_emit" {
       CallbackTimedOut = ["/aws/vendedlogs/states/task-token-callback-a1b2c3", "{ $.type = \"FailStateEntered\" && $.details.name = \"CallbackTimedOut\" }", "task-token-callback-a1b2c3", "CallbackTimedOut"]
       TaskNotSent      = ["/aws/vendedlogs/states/task-token-callback-a1b2c3", "{ $.type = \"ExecutionFailed\" && ($.details.error = \"States.*\" || $.details.error = \"SQS.*\") }", "task-token-callback-a1b2c3", "TaskNotSent"]
     })
-    error_message = "Each count of the state machine's log must come from its events as Step Functions logs them (CallbackTimedOut: the Fail state's name, logged without execution data; TaskNotSent: the error of ExecutionFailed), into the deployment's namespace, where its alarm looks."
+    error_message = "Each count of the state machine's log must come from its events as Step Functions logs them (CallbackTimedOut: the Fail state's name, logged without execution data; TaskNotSent: the error of ExecutionFailed), into the deployment's namespace, where its alarm looks. Got ${jsonencode({ for metric, filter in aws_cloudwatch_log_metric_filter.this : metric => [filter.log_group_name, filter.pattern, filter.metric_transformation[0].namespace, filter.metric_transformation[0].name, ] })}."
   }
 }
 
@@ -604,7 +651,7 @@ run "the_dashboard_shows_every_alarms_metric_and_the_alarms" {
         ])
       ])
     ])
-    error_message = "Every alarm's metric must be on the dashboard."
+    error_message = "Every alarm's metric must be on the dashboard. Missing: ${jsonencode([for key, alarm in aws_cloudwatch_metric_alarm.this : key if !anytrue([for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : anytrue([for metric in try(widget.properties.metrics, []) : metric[0] == alarm.namespace && metric[1] == alarm.metric_name])])])}."
   }
 
   assert {
@@ -612,7 +659,13 @@ run "the_dashboard_shows_every_alarms_metric_and_the_alarms" {
       for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : widget.properties.alarms
       if widget.type == "alarm"
     ] == [[for alarm in aws_cloudwatch_metric_alarm.this : alarm.arn]]
-    error_message = "The dashboard must show the state of every alarm."
+    error_message = "The dashboard must show the state of every alarm. Got ${jsonencode([for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : widget.properties.alarms if widget.type == "alarm"])}."
+  }
+
+  # The worker's every outcome (src/worker/outcomes.py) and AWS's metrics of the flow.
+  assert {
+    condition     = length(setsubtract(toset(["TaskSucceeded", "TaskFailed", "WorkerFailed", "TaskHandedOff", "TokenNoLongerLive", "TaskInProgress", "RecordDeferred", "RecordRetried", "MessageRefused", "MessageMalformed", "ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut", "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible", "ApproximateAgeOfOldestMessage", "Invocations", "Errors", "Throttles", "ConcurrentExecutions", "Duration"]), toset(flatten([for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for metric in try(widget.properties.metrics, []) : metric[1]]])))) == 0
+    error_message = "The dashboard must show the worker's every outcome and the flow's AWS metrics. Missing: ${jsonencode(setsubtract(toset(["TaskSucceeded", "TaskFailed", "WorkerFailed", "TaskHandedOff", "TokenNoLongerLive", "TaskInProgress", "RecordDeferred", "RecordRetried", "MessageRefused", "MessageMalformed", "ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut", "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible", "ApproximateAgeOfOldestMessage", "Invocations", "Errors", "Throttles", "ConcurrentExecutions", "Duration"]), toset(flatten([for widget in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for metric in try(widget.properties.metrics, []) : metric[1]]]))))}."
   }
 }
 
@@ -634,12 +687,12 @@ run "every_name_takes_var_name_and_fits_its_service_at_the_longest_name" {
       length(aws_dynamodb_table.idempotency[0].name) <= 255,
       length(aws_cloudwatch_log_group.worker.name) <= 512,
     ])
-    error_message = "A name is longer than its service allows (queues and state machines 80, functions and roles 64)."
+    error_message = "A name is longer than its service allows (queues and state machines 80, functions and roles 64, tables 255, log groups 512). Got lengths ${jsonencode([length(aws_sqs_queue.this.name), length(aws_sqs_queue.dlq.name), length(aws_sfn_state_machine.this.name), length(aws_lambda_function.worker.function_name), length(aws_iam_role.worker.name), length(aws_iam_role.state_machine.name), length(aws_dynamodb_table.idempotency[0].name), length(aws_cloudwatch_log_group.worker.name)])}."
   }
 
   assert {
     condition     = startswith(aws_sfn_state_machine.this.name, "${var.name}-a1b2c3")
-    error_message = "Names must be var.name and the random suffix, so that two deployments never collide."
+    error_message = "Names must be var.name and the random suffix, so that two deployments never collide. Got ${aws_sfn_state_machine.this.name}."
   }
 }
 
@@ -660,7 +713,7 @@ run "every_taggable_resource_gets_var_tags" {
         aws_dynamodb_table.idempotency[0].tags, aws_cloudwatch_metric_alarm.this["dead-letter-queue"].tags,
       ] : tags == tomap(var.tags)
     ])
-    error_message = "Every resource that takes tags must get var.tags."
+    error_message = "Every resource that takes tags must get var.tags. Got ${jsonencode([aws_sqs_queue.this.tags, aws_sqs_queue.dlq.tags, aws_lambda_function.worker.tags, aws_lambda_event_source_mapping.worker.tags, aws_iam_role.worker.tags, aws_iam_role.state_machine.tags, aws_sfn_state_machine.this.tags, aws_cloudwatch_log_group.worker.tags, aws_cloudwatch_log_group.state_machine.tags, aws_dynamodb_table.idempotency[0].tags, aws_cloudwatch_metric_alarm.this["dead-letter-queue"].tags])}."
   }
 }
 
@@ -675,7 +728,7 @@ run "the_outputs_name_the_deployment_and_its_commands" {
       var.state_machine, var.tasks_arn, var.dlq_arn, "eu-west-1",
       "arn:aws:iam::123456789012:role/task-token-callback-a1b2c3-worker", 600,
     ])
-    error_message = "The outputs must name what was deployed."
+    error_message = "The outputs must name what was deployed. Got ${jsonencode([output.state_machine_arn, output.queue_arn, output.dead_letter_queue_arn, output.region, output.worker_role_arn, output.task_timeout_seconds, ])}."
   }
 
   assert {
@@ -685,7 +738,7 @@ run "the_outputs_name_the_deployment_and_its_commands" {
 
   assert {
     condition     = output.start_hand_off_command == null
-    error_message = "The sample work hands nothing off: no start_hand_off_command."
+    error_message = "The sample work hands nothing off: no start_hand_off_command. Got ${jsonencode(output.start_hand_off_command)}."
   }
 }
 
@@ -717,11 +770,64 @@ run "a_work_of_its_own_is_built_from_its_folder" {
 
   assert {
     condition     = strcontains(one([for source in data.archive_file.worker.source : source.content if source.filename == "work.py"]), "handed off to an approver")
-    error_message = "The function must hold the work of work_source_path, not the sample's."
+    error_message = "The function must hold the work of work_source_path, not the sample's. Got work.py: ${substr(one([for source in data.archive_file.worker.source : source.content if source.filename == "work.py"]), 0, 200)}"
   }
 
   assert {
     condition     = output.start_hand_off_command == "aws stepfunctions start-execution --region eu-west-1 --state-machine-arn ${var.state_machine} --input '{\"amount\":2500}'"
     error_message = "start_hand_off_command must start the work's handed-off example: ${output.start_hand_off_command}"
+  }
+}
+
+run "no_statement_allows_a_wildcard_action_and_only_x_ray_and_log_delivery_take_any_resource" {
+  command = plan
+
+  variables {
+    tracing = true
+  }
+
+  assert {
+    condition = length(flatten([
+      for document in [data.aws_iam_policy_document.worker, data.aws_iam_policy_document.state_machine, data.aws_iam_policy_document.callback] : [
+        for statement in document.statement : statement.sid if anytrue([for action in statement.actions : strcontains(action, "*")])
+      ]
+    ])) == 0
+    error_message = "No Allow statement may grant a wildcard action. Got ${jsonencode(flatten([for document in [data.aws_iam_policy_document.worker, data.aws_iam_policy_document.state_machine, data.aws_iam_policy_document.callback] : [for statement in document.statement : statement.sid if anytrue([for action in statement.actions : strcontains(action, "*")])]]))}."
+  }
+
+  assert {
+    condition = sort(flatten([
+      for document in [data.aws_iam_policy_document.worker, data.aws_iam_policy_document.state_machine, data.aws_iam_policy_document.callback] : [
+        for statement in document.statement : statement.sid if contains(coalesce(statement.resources, []), "*")
+      ]
+    ])) == tolist(["ActiveTracing", "DeliverExecutionLogs", "Tracing"])
+    error_message = "Only X-Ray's write actions and log delivery, which AWS grants on no narrower resource, may take any resource. Got ${jsonencode(sort(flatten([for document in [data.aws_iam_policy_document.worker, data.aws_iam_policy_document.state_machine, data.aws_iam_policy_document.callback] : [for statement in document.statement : statement.sid if contains(coalesce(statement.resources, []), "*")]])))}."
+  }
+}
+
+run "the_package_is_written_under_build" {
+  command = plan
+
+  assert {
+    condition     = strcontains(data.archive_file.worker.output_path, "/build/worker-")
+    error_message = "The worker's zip goes under build/, which git ignores. Got ${data.archive_file.worker.output_path}."
+  }
+}
+
+run "a_work_with_dependencies_gets_its_layer_after_powertools" {
+  command = plan
+
+  variables {
+    work_source_path = "tests/mocks/work-with-a-dependency"
+  }
+
+  assert {
+    condition     = length(aws_lambda_layer_version.work_dependencies) == 1 && aws_lambda_layer_version.work_dependencies[0].compatible_architectures == toset(["arm64"])
+    error_message = "A work whose requirements name a dependency gets one layer, for the worker's architecture. Got ${jsonencode(aws_lambda_layer_version.work_dependencies)}."
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.worker.layers) == 2 && aws_lambda_function.worker.layers[0] == var.powertools_layer
+    error_message = "The function takes the Powertools layer, then the work's. Got ${jsonencode(aws_lambda_function.worker.layers)}."
   }
 }

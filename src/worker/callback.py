@@ -21,7 +21,7 @@ CLIENT_CONFIG = Config(retries={"mode": "standard"}, connect_timeout=5, read_tim
 # delivery answered it first), or Step Functions never issued it. Nothing is left to do.
 NO_LONGER_LIVE = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
 # Step Functions refuses the worker this token: its role may answer this state machine's tasks
-# only (main.tf), so the token is another state machine's, or the role has lost that permission.
+# only (iam.tf), so the token is another state machine's, or the role has lost that permission.
 NOT_ALLOWED = frozenset({"AccessDeniedException"})
 # The AWS SDK's loggers write whole requests and responses at DEBUG, task tokens among them.
 SDK_LOGGERS = ("botocore", "urllib3")

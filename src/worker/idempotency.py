@@ -8,7 +8,7 @@ IdempotencyAlreadyInProgressError (the record comes back later). The work raisin
 A stored result expires after the task timeout: the token is dead by then (and the handler does
 not run the work for a message older than that).
 
-main.tf names the table in IDEMPOTENCY_TABLE_NAME unless var.idempotency is false; without it
+worker.tf names the table in IDEMPOTENCY_TABLE_NAME unless var.idempotency is false; without it
 every delivery runs the work and nothing here calls DynamoDB.
 """
 

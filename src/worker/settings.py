@@ -1,4 +1,5 @@
-"""The worker's settings: read once, at import, from the environment main.tf gives the function.
+"""The worker's settings: read once, at import, from the environment the module gives the function
+(worker.tf).
 
 Each has one source, Terraform: no default here repeats one of its values. A setting that is not
 set is an error at import (MissingSetting, naming it), not a silent default.
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class MissingSetting(RuntimeError):
-    """The environment lacks a setting main.tf gives the worker function."""
+    """The environment lacks a setting the module gives the worker function."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Settings:
     task_timeout_seconds: int
     # The task queue's maxReceiveCount: the receive after which SQS moves a message to the DLQ.
     max_receive_count: int
-    # The idempotency table; None where var.idempotency is false (main.tf then sets none).
+    # The idempotency table; None where var.idempotency is false (the module then sets none).
     idempotency_table_name: str | None
 
     @classmethod
@@ -33,8 +34,8 @@ class Settings:
         missing = [name for name in required if not environment.get(name)]
         if missing:
             raise MissingSetting(
-                f"{', '.join(missing)} not set: main.tf sets these on the worker function (the "
-                "tests and the emulator set them as it does)"
+                f"{', '.join(missing)} not set: the module sets these on the worker function "
+                "(worker.tf)"
             )
         return cls(
             task_timeout_seconds=int(environment["TASK_TIMEOUT_SECONDS"]),

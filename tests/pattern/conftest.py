@@ -1,5 +1,5 @@
 """The pattern's own tests: real Terraform for the values (the tests stop at once, in one line,
-where there is none), moto with Step Functions execution on, the worker's environment as main.tf
+where there is none), moto with Step Functions execution on, the worker's environment as the module
 sets it, and the fake work in place of the team's. Helpers are in tests/pattern/helpers.py."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What the pattern's tests share: moto's services as boto3 clients, a deployment of the pattern
-with what a test asks of it, the worker's batch responses, a spy on its callbacks, main.tf as
-python-hcl2 reads it, and a copy of the project. tests/pattern/conftest.py makes the fixtures."""
+with what a test asks of it, the worker's batch responses, a spy on its callbacks, the callback
+task of a workflow, and a copy of the project. tests/pattern/conftest.py makes the fixtures."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from emulator.deployment import Deployment, Settings, deploy
 from emulator.event_source import LambdaContext, sqs_event
-from emulator.terraform import ROOT, evaluate, load_hcl
+from emulator.terraform import ROOT
 from emulator.watch import finished, queue_depth
 
 if TYPE_CHECKING:
@@ -249,40 +249,3 @@ class CallbackSpy:
 
     def operations(self) -> list[str]:
         return [operation for operation, _ in self.calls]
-
-
-# main.tf as python-hcl2 reads it, for what Terraform cannot show without the AWS provider.
-
-
-def resource(kind: str, name: str) -> dict[str, Any]:
-    for block in load_hcl("main.tf")["resource"]:
-        if kind in block and name in block[kind]:
-            return block[kind][name]
-    raise KeyError(f"{kind}.{name}")
-
-
-def policy_document(name: str) -> dict[str, Any]:
-    for block in load_hcl("main.tf")["data"]:
-        if name in block.get("aws_iam_policy_document", {}):
-            return block["aws_iam_policy_document"][name]
-    raise KeyError(name)
-
-
-def statements(name: str) -> dict[str, tuple[set[str], set[str]]]:
-    """sid -> (actions, resources) of an aws_iam_policy_document, a `local.` list of actions
-    resolved as Terraform computes it; a dynamic statement's resources are its for_each
-    expression."""
-    document = policy_document(name)
-    found = {s["sid"]: (actions(s), set(s["resources"])) for s in document["statement"]}
-    for dynamic in document.get("dynamic", []):
-        (content,) = dynamic["statement"]["content"]
-        assert content["resources"] == ["${statement.value}"]
-        found[content["sid"]] = (actions(content), {dynamic["statement"]["for_each"]})
-    return found
-
-
-def actions(statement: dict[str, Any]) -> set[str]:
-    listed = statement["actions"]
-    if isinstance(listed, str):  # "${local.NAME}"
-        return set(evaluate().derived[listed.removeprefix("${local.").removesuffix("}")])
-    return set(listed)

@@ -44,7 +44,7 @@ def test_the_emulator_deploys_what_terraform_computes_from_the_variables() -> No
     )
 
     # THEN the emulator takes Terraform's values: 6 x the timeout + the window, and the worker's
-    # environment merged as main.tf merges it
+    # environment merged as the module merges it
     assert settings.visibility_timeout_seconds == 62
     assert worker_environment(settings) == {
         "PAYMENTS_API_URL": "https://payments.example.com",

@@ -37,7 +37,7 @@ def the_work(name: str) -> ModuleType:
 
 @pytest.fixture
 def charges(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The example's charges table, as main.tf creates it, named by CHARGES_TABLE."""
+    """The example's charges table, as the module creates it, named by CHARGES_TABLE."""
     with mock_aws():
         monkeypatch.setenv("CHARGES_TABLE", TABLE)
         table = boto3.resource("dynamodb").create_table(

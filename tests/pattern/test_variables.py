@@ -4,7 +4,6 @@ warns where a failing task would no longer end as WorkerFailed; derived values a
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -160,13 +159,6 @@ def test_a_bad_value_fails_at_plan_with_its_message(variable: str, bad: Any, phr
     assert diagnostic.startswith("Invalid value for variable")
     assert phrase in diagnostic
     assert variable in diagnostic.split(":", 1)[1]  # the message names the variable
-
-
-def test_terraforms_own_suite_refuses_a_bad_value_of_every_validated_variable() -> None:
-    # tests/variables.tftest.hcl runs where the providers are (make test-terraform); this holds it
-    # to variables.tf without them.
-    suite = (ROOT / "tests" / "variables.tftest.hcl").read_text()
-    assert set(re.findall(r"expect_failures = \[var\.(\w+)\]", suite)) == validated_variables()
 
 
 @pytest.mark.parametrize(

@@ -42,12 +42,12 @@ run "each_instance_runs_its_own_work" {
 
   assert {
     condition     = strcontains(module.callback["refunds"].start_hand_off_command, jsonencode({ amountCents = 90000, orderId = "order-3" }))
-    error_message = "The refunds instance must run refunds/, whose handed-off example is its large refund."
+    error_message = "The refunds instance must run refunds/, whose handed-off example is its large refund. Got ${jsonencode(module.callback["refunds"].start_hand_off_command)}."
   }
 
   assert {
     condition     = module.callback["orders"].start_hand_off_command == null
-    error_message = "The orders instance must run orders/, which hands nothing off."
+    error_message = "The orders instance must run orders/, which hands nothing off. Got ${jsonencode(module.callback["orders"].start_hand_off_command)}."
   }
 
   assert {
