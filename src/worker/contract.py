@@ -14,7 +14,11 @@ work calls `heartbeat()` more often than the state machine's heartbeat_seconds, 
 A work that hands the task off to an external system or a person, who answers it later, takes a
 `callback` parameter as well: it is given the task's CallbackHandle, hands it (or its token) on,
 and returns HandedOff(). The external side answers with CallbackHandle(token).succeed(...),
-.fail(...) or .heartbeat(). A work without that parameter never sees the token.
+.fail(...) or .heartbeat().
+
+Two shapes, on purpose: the task token is a bearer credential (whoever holds it can end the
+execution), so only a work that declares it hands tasks off, by that parameter, is given it. A
+work without it never sees the token, and cannot leak what it never had.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from worker.handoff import CallbackHandle, HandedOff
-from worker.messages import TaskError, json_type
+from worker.messages import TaskError
 
 type Heartbeat = Callable[[], None]
 """Tells Step Functions the task is still being worked on (SendTaskHeartbeat)."""
 
-__all__ = ["CallbackHandle", "HandedOff", "Heartbeat", "TaskError", "json_type"]
+__all__ = ["CallbackHandle", "HandedOff", "Heartbeat", "TaskError"]

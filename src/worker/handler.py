@@ -115,7 +115,7 @@ def process_message(record: SQSRecord) -> None:
         try:
             # Whoever may invoke the function writes its event, SQS's attributes and all: only
             # Step Functions can say that this token is a task of this state machine that still
-            # waits. The worker's role may answer this state machine's tasks alone (main.tf).
+            # waits. The worker's role may answer this state machine's tasks alone (iam.tf).
             callback.send_heartbeat(message.task_token)
             outcome, error = run_task(message, last_receive=is_last_receive(record))
         except callback.TokenNoLongerLive as stale:
@@ -136,9 +136,9 @@ def process_message(record: SQSRecord) -> None:
             count(Outcome.RECORD_RETRIED)
             logger.warning("The record will come back", extra={"reason": describe(failure)})
             raise
+        if outcome is Outcome.WORKER_FAILED:  # a failure the worker sent itself: a TaskFailed too
+            count(Outcome.TASK_FAILED)
         count(outcome)
-        if error == Outcome.WORKER_FAILED:  # an execution the worker ended: an alarm watches these
-            count(Outcome.WORKER_FAILED)
         # Successes are counted by their metric and logged only at DEBUG: a log line per record is
         # the largest per-record cost after the callback itself. Every other outcome is logged.
         log = logger.debug if outcome is Outcome.TASK_SUCCEEDED else logger.info
@@ -164,9 +164,10 @@ def run_task(message: TaskMessage, last_receive: bool) -> tuple[Outcome, str | N
     except Exception as error:
         if not last_receive:
             raise
-        failure = TaskError(
-            Outcome.WORKER_FAILED, f"{describe(error)} (on the last allowed receive)"
-        )
+        # The work keeps failing and this is its last receive: the worker ends the execution.
+        cause = f"{describe(error)} (on the last allowed receive)"
+        callback.send_failure(message.task_token, Outcome.WORKER_FAILED, cause)
+        return Outcome.WORKER_FAILED, Outcome.WORKER_FAILED
     else:
         if output is None:
             return Outcome.TASK_HANDED_OFF, None
@@ -186,7 +187,7 @@ def work_output(*, attempt: str, task_input: Any, handle: CallbackHandle) -> str
 
 def is_last_receive(record: SQSRecord) -> bool:
     """Whether SQS moves this message to the DLQ if it fails now (its receive count has reached
-    the queue's maxReceiveCount, which main.tf passes as MAX_RECEIVE_COUNT). A record without
+    the queue's maxReceiveCount, which worker.tf passes as MAX_RECEIVE_COUNT). A record without
     ApproximateReceiveCount is never taken for the last."""
     receives = int(record.attributes.get("ApproximateReceiveCount", 1))
     return receives >= settings.max_receive_count

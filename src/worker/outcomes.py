@@ -1,6 +1,5 @@
 """What became of each record: one outcome per record, and a metric of the same name counts each
-(the alarms, the dashboard and the runbook name them; tests/pattern/test_monitoring.py holds them
-to this list).
+(the alarms, the dashboard and the runbook name them).
 
   TaskSucceeded      the work returned a result (or had, for this task attempt: idempotency.py)
                                                         -> SendTaskSuccess
@@ -20,8 +19,8 @@ to this list).
                      state machine's task): the work never runs
                                                         -> listed in batchItemFailures, then DLQ
   MessageMalformed   no usable task token               -> listed in batchItemFailures, then DLQ
-
-A TaskFailed whose error is WorkerFailed is also counted as WorkerFailed.
+  WorkerFailed       a TaskFailed the worker sent itself: the work kept failing until the record's
+                     last allowed receive (error WorkerFailed), counted as both
 """
 
 from __future__ import annotations

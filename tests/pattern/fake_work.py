@@ -16,7 +16,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from worker.contract import TaskError, json_type
+from worker.contract import TaskError
+from worker.messages import json_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -11,11 +11,13 @@ from botocore.awsrequest import AWSResponse
 from moto.core.models import botocore_stubber
 
 from emulator.deployment import Settings
+from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping
 from emulator.watch import wait_for
 from tests.pattern.fake_work import crashes, succeeds
 from tests.pattern.helpers import failed_ids, settings_warnings, with_receive_count
 from worker import callback, handler
+from worker.messages import TaskError
 
 if TYPE_CHECKING:
     from tests.pattern.helpers import Aws, Pattern
@@ -226,3 +228,27 @@ def test_a_worker_down_longer_than_the_timeout_finds_stale_messages_and_retries_
     assert pattern.queue_depth(dlq=True) == 0
     assert (worker.stats.records, worker.stats.failed_records) == (5, 0)
     assert [pattern.status(e) for e in executions] == ["FAILED"] * 5
+
+
+def test_a_works_own_error_named_worker_failed_is_counted_as_the_works(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a work that rejects its input with an error of its own that happens to be named
+    # WorkerFailed
+    def do_work(task_input: Any, heartbeat: Any) -> Any:
+        raise TaskError("WorkerFailed", "a name the team chose")
+
+    monkeypatch.setattr(handler, "do_work", do_work)
+    execution = pattern.start(succeeds("named-alike"))
+    capsys.readouterr()
+
+    # WHEN the worker runs it, on the first receive
+    pattern.invoke(pattern.receive(1))
+
+    # THEN the execution fails with the work's error, and the worker counts a TaskFailed alone:
+    # the worker-failed alarm counts only the executions the worker itself ended
+    assert (pattern.wait(execution)["status"], pattern.wait(execution)["error"]) == (
+        "FAILED",
+        "WorkerFailed",
+    )
+    assert worker_metrics(capsys.readouterr().out) == {"TaskFailed": 1}

@@ -22,7 +22,7 @@ from emulator.deployment import Settings, worker_environment
 from emulator.emf import worker_metrics
 from emulator.terraform import ROOT, evaluate, work_folder
 from tests.pattern.fake_work import crashes, rejects, result, sleeps, succeeds
-from tests.pattern.helpers import CallbackSpy, failed_ids, resource, with_receive_count
+from tests.pattern.helpers import CallbackSpy, failed_ids, with_receive_count
 from worker import callback, handler
 from worker.messages import (
     MAX_CAUSE_CHARS,
@@ -352,6 +352,9 @@ def test_a_work_that_turns_debug_logging_on_everywhere_gets_no_token_logged(
 
 
 LAMBDA_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+# The function's logging_config, as tests/main.tftest.hcl holds worker.tf to it: the Text format,
+# no application log level, so that Lambda filters no line (metric lines carry no "level").
+WORKER_LOGGING_CONFIG = {"log_format": "Text"}
 
 
 def lambda_keeps(line: str, logging_config: dict[str, Any], log_level: str) -> bool:
@@ -366,8 +369,7 @@ def lambda_keeps(line: str, logging_config: dict[str, Any], log_level: str) -> b
     level = {"WARNING": "WARN", "CRITICAL": "FATAL"}.get(level, level)
     if level not in LAMBDA_LEVELS:
         level = "INFO"
-    # The level as Terraform gives it to Lambda: a literal, or the log_level variable's value.
-    threshold = logging_config["application_log_level"].replace("${var.log_level}", log_level)
+    threshold = logging_config["application_log_level"]
     return LAMBDA_LEVELS.index(level) >= LAMBDA_LEVELS.index(threshold)
 
 
@@ -385,7 +387,7 @@ def test_every_metric_survives_lambdas_log_filter_at_every_log_level(
     environment = evaluation.derived["worker_environment"]
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", environment["POWERTOOLS_LOG_LEVEL"])
     handler.logger.setLevel(None)  # Powertools' own order: ALC, then the code, then the variable
-    (logging_config,) = resource("aws_lambda_function", "worker")["logging_config"]
+    logging_config = WORKER_LOGGING_CONFIG
     capsys.readouterr()
 
     # WHEN it handles a batch with every outcome, and Lambda filters what it wrote
@@ -427,6 +429,6 @@ def test_the_settings_main_tf_gives_are_read_at_import_and_a_missing_one_is_name
     # THEN the import fails, naming both, rather than run with a default Terraform did not set
     assert run.returncode == 1
     assert run.stderr.strip().splitlines()[-1] == (
-        "worker.settings.MissingSetting: TASK_TIMEOUT_SECONDS, MAX_RECEIVE_COUNT not set: main.tf "
-        "sets these on the worker function (the tests and the emulator set them as it does)"
+        "worker.settings.MissingSetting: TASK_TIMEOUT_SECONDS, MAX_RECEIVE_COUNT not set: the "
+        "module sets these on the worker function (worker.tf)"
     )
