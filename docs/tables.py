@@ -15,13 +15,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import hcl2
+from hcl2.utils import SerializationOptions
 
-from emulator.terraform import load_hcl  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 README = ROOT / "README.md"
 BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
+
+
+def load_hcl(name: str, root: Path) -> dict[str, Any]:
+    """A Terraform file as python-hcl2 reads it, strings without their quotes."""
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    with (root / name).open() as file:
+        return hcl2.load(file, serialization_options=options)
 
 
 def tables(root: Path = ROOT) -> str:
