@@ -104,10 +104,11 @@ module: ## copy the module alone, what a terraform apply needs, to DEST: make mo
 	@echo "Copied the module ($$(du -sh "$(DEST)" | cut -f1)) to $(DEST): source it as a module, or terraform init and apply there."
 
 lock: $(VENV)/.installed ## write requirements/ again from pyproject.toml's groups (after a change there): every dependency, pinned, with its hashes
-	@for group in test terraform checkov; do \
+	@mkdir -p build/lock && for group in test terraform checkov; do \
 	  $(VENV)/bin/uv pip compile pyproject.toml --group $$group --generate-hashes --universal \
-	    --python-version 3.12 --custom-compile-command "make lock" --quiet -o requirements/$$group.txt || exit 1; \
-	done
+	    --python-version 3.12 --custom-compile-command "make lock" --quiet -o build/lock/$$group.txt || exit 1; \
+	  cmp -s build/lock/$$group.txt requirements/$$group.txt || cp build/lock/$$group.txt requirements/$$group.txt; \
+	done  # a lock rewritten only where it changed: make sets up again only what it must
 	@echo "requirements/ locked from pyproject.toml: make venv installs from it."
 
 clean: ## remove the virtual environments and build output
