@@ -100,7 +100,7 @@ soak: $(WORK_INSTALLED) ## 1,000 executions with faults through the emulator, fi
 
 module: ## copy the module alone, what a terraform apply needs, to DEST: make module DEST=../infra/task-token-callback
 	@test -n "$(DEST)" || { echo "make module DEST=<a folder>: where to copy the module" >&2; exit 2; }
-	@mkdir -p "$(DEST)" && tar --exclude=__pycache__ -cf - *.tf statemachine src build_dependencies.py | tar -xf - -C "$(DEST)"
+	@mkdir -p "$(DEST)" && tar --exclude=__pycache__ --exclude=tests -cf - *.tf statemachine src modules build_dependencies.py | tar -xf - -C "$(DEST)"
 	@echo "Copied the module ($$(du -sh "$(DEST)" | cut -f1)) to $(DEST): source it as a module, or terraform init and apply there."
 
 lock: $(VENV)/.installed ## write requirements/ again from pyproject.toml's groups (after a change there): every dependency, pinned, with its hashes

@@ -52,6 +52,24 @@ data "aws_iam_policy_document" "worker" {
   }
 
   dynamic "statement" {
+    for_each = module.approval[*].table_arn
+    content {
+      sid       = "PutApprovalRequests"
+      actions   = ["dynamodb:PutItem"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = module.approval[*].topic_arn
+    content {
+      sid       = "PublishApprovalLinks"
+      actions   = ["sns:Publish"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
     for_each = var.tracing ? ["*"] : []
     content {
       sid = "ActiveTracing"

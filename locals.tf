@@ -34,7 +34,7 @@ locals {
     AWS_CONFIG_FILE = "/dev/null"
   }
   worker_environment       = merge(var.worker_environment, local.worker_settings)
-  worker_environment_names = concat(keys(local.worker_settings), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "IDEMPOTENCY_TABLE_NAME"])
+  worker_environment_names = concat(keys(local.worker_settings), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "IDEMPOTENCY_TABLE_NAME", "APPROVAL_TABLE_NAME", "APPROVAL_TOPIC_ARN", "APPROVAL_PAGE_URL"])
 
   # The dead-letter queue keeps a message as long as SQS allows (14 days): time to read and redrive.
   dead_letter_retention_seconds = 1209600

@@ -97,3 +97,13 @@ output "dashboard_url" {
   description = "The CloudWatch dashboard of the flow (null when var.monitoring is false)."
   value       = var.monitoring ? "https://${data.aws_region.current.region}.console.aws.amazon.com/cloudwatch/home?region=${data.aws_region.current.region}#dashboards/dashboard/${local.name}" : null
 }
+
+output "approval_page_url" {
+  description = "The approval page's base URL (a request's link is <url>/<link ID>); null without var.approval."
+  value       = one(module.approval[*].page_url)
+}
+
+output "approval_topic_arn" {
+  description = "The SNS topic each approval request's link is published to: subscribe a channel of your own. null without var.approval."
+  value       = one(module.approval[*].topic_arn)
+}

@@ -288,6 +288,30 @@ variable "queue_operator_role_arns" {
   }
 }
 
+variable "approval" {
+  description = "The optional approval service, a page on which a person approves or rejects a task the work hands to it (docs/hand-off.md): { notify_email, jwt = { issuer, audience, approvers, claim } }, each optional. null (the default) deploys none."
+  type = object({
+    notify_email = optional(string)
+    jwt = optional(object({
+      issuer    = string
+      audience  = list(string)
+      approvers = list(string)
+      claim     = optional(string, "email")
+    }))
+  })
+  default = null
+
+  validation {
+    condition     = var.approval == null || try(var.approval.notify_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.approval.notify_email)), false)
+    error_message = "approval.notify_email must be an e-mail address, or null."
+  }
+
+  validation {
+    condition     = try(var.approval.jwt == null, true) || try(startswith(var.approval.jwt.issuer, "https://") && length(var.approval.jwt.audience) > 0 && length(var.approval.jwt.approvers) > 0, false)
+    error_message = "approval.jwt needs an https:// issuer, at least one audience and at least one approver (the values of its claim that may decide)."
+  }
+}
+
 variable "monitoring" {
   description = "Whether to create the CloudWatch alarms, the dashboard and the metric filter that counts executions ending in CallbackTimedOut. On by default."
   type        = bool

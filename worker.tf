@@ -35,6 +35,7 @@ resource "aws_lambda_function" "worker" {
         POWERTOOLS_METRICS_NAMESPACE = local.name
       },
       var.idempotency ? { IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name } : {},
+      local.approval_environment,
     )
   }
 

@@ -51,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         "standing in for your external system (as make demo does)",
     )
     serve.add_argument(
+        "--approval",
+        action="store_true",
+        help="the worker asks the approval service for every task: you answer on its page",
+    )
+    serve.add_argument(
         "--outputs", type=Path, help="the outputs file (build/serve-PORT-outputs.json)"
     )
     serve.add_argument(
@@ -81,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         from emulator.serve import serve
 
         variables = dict(terraform_variable(assignment) for assignment in args.var)
+        variables.setdefault("approval", {})  # its page on 127.0.0.1 (--var approval=null: none)
         try:
             settings = Settings.from_terraform(**variables)
         except TerraformError as refused:
@@ -95,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             max(args.workers, 1),
             args.hand_off,
             args.answer_hand_offs,
+            args.approval,
         )
     if args.command == "soak":
         from emulator.soak import main as soak_main

@@ -76,7 +76,6 @@ class Consumers:
         log_dir: Path = ROOT / "build",
         log: Path | None = None,
     ) -> None:
-        from emulator.deployment import worker_environment
 
         self.count = count
         self.log_dir = log_dir
@@ -93,7 +92,7 @@ class Consumers:
         self.arguments += ["--mapping-uuid", mapping_uuid] if mapping_uuid else []
         self.environment = {
             **os.environ,
-            **worker_environment(deployment.settings),
+            **deployment.function_environment(),
             **deployment.worker_credentials,
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_DEFAULT_REGION": REGION,

@@ -9,18 +9,21 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import boto3
 from moto import mock_aws
 
 from emulator import external_system
+from emulator.approval_page import api_gateway_event
 from emulator.console import WORKER_LOG, history, shorten, table, worker_output
-from emulator.deployment import Deployment, Settings, deploy
+from emulator.deployment import Deployment, Settings, approval_links, deploy
 from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.terraform import work_folder
@@ -29,6 +32,8 @@ from emulator.work_examples import WorkExamples, shown
 from worker.handoff import takes_callback
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from botocore.client import BaseClient
 
 REGION = "us-east-1"
@@ -88,7 +93,9 @@ def run_demo(show_logs: bool = False) -> int:
     ):
         sqs = boto3.client("sqs", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        settings = Settings.from_terraform(task_timeout_seconds=DEMO_TASK_TIMEOUT_SECONDS)
+        settings = Settings.from_terraform(
+            task_timeout_seconds=DEMO_TASK_TIMEOUT_SECONDS, approval={}
+        )
         deployment = deploy(sqs, sfn, settings)
         mapping = EventSourceMapping(sqs, deployment, load_worker(deployment, REGION))
         from worker import handler  # imported by load_worker, with the worker's environment
@@ -170,6 +177,10 @@ def run_demo(show_logs: bool = False) -> int:
         failures += not drained
 
         say()
+        say("The approval service (approval = {}): a person approves on a page.")
+        failures += not approved_on_the_page(sfn, sqs, deployment, mapping, examples, say)
+
+        say()
         say(f"Event history of demo-2 ({examples.rejected_error}):")
         events = sfn.get_execution_history(executionArn=execution_arn(deployment, "demo-2"))
         say(history(events["events"]))
@@ -193,6 +204,69 @@ def run_demo(show_logs: bool = False) -> int:
         else:
             say("All outcomes as expected.")
     return 1 if failures else 0
+
+
+def approved_on_the_page(
+    sfn: BaseClient,
+    sqs: BaseClient,
+    deployment: Deployment,
+    mapping: EventSourceMapping,
+    examples: WorkExamples,
+    say: Callable[[str], None],
+) -> bool:
+    """One request to the approval service, by a work of the emulator's that asks a person (a
+    team's work calls request_approval itself): its link, its page, and an approval posted as a
+    browser posts the page's form. Whether the execution ended with the approver's answer."""
+    from approval import page
+    from worker import handler
+
+    assert deployment.approval is not None
+    links = approval_links(sqs, deployment.approval)
+    teams_work, handler.do_work = handler.do_work, external_system.approval_work
+    mapping.start()
+    try:
+        arn = sfn.start_execution(
+            stateMachineArn=deployment.state_machine_arn,
+            name="demo-approval",
+            input=json.dumps(examples.accepted),
+        )["executionArn"]
+        received: list[dict[str, Any]] = []
+
+        def published() -> bool:
+            received.extend(
+                sqs.receive_message(QueueUrl=links, MessageAttributeNames=["All"]).get(
+                    "Messages", []
+                )
+            )
+            return bool(received)
+
+        wait_for(published, timeout=10, interval=0.1)
+    finally:
+        mapping.stop()
+        handler.do_work = teams_work
+    if not received:
+        say("  NO request was published.")
+        return False
+    link = received[0]["MessageAttributes"]["link"]["StringValue"]
+    link_id = link.rsplit("/", 1)[1]
+    say(f"  requested   its link went out on the topic (make serve serves its page):\n    {link}")
+
+    def on_the_page(method: str, body: str = "", cookie: str = "") -> dict[str, Any]:
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": f"/approvals/{link_id}"}
+        event = api_gateway_event(environ | {"HTTP_COOKIE": cookie}, link_id, body)
+        return page.handle(event)
+
+    shown = on_the_page("GET")
+    cookie = shown["cookies"][0].split(";")[0]
+    csrf = cookie.split("=", 1)[1]
+    say(f"  opened      GET: the request and its form ({shown['statusCode']}); nothing answered")
+    form = urlencode({"csrf": csrf, "name": "Ana", "reason": "the demo", "decision": "approve"})
+    answered = on_the_page("POST", form, cookie)
+    said = re.sub(r"<[^>]+>", "", answered["body"].split("<p>")[1].split("</p>")[0])
+    say(f"  answered    POST with the form's CSRF token: {said}")
+    result = finished(sfn, arn, timeout=10)
+    say(f"  execution   {result['status']} {shorten(result.get('output', ''), 70)}")
+    return result["status"] == "SUCCEEDED" and json.loads(result["output"])["approver"] == "Ana"
 
 
 def hand_offs(examples: WorkExamples, work_takes_callback: bool) -> str:

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
     from botocore.client import BaseClient
 
+# Where the approval page is when nothing serves it (an in-process test, a demo that answers
+# through the page's handler itself).
+NO_PAGE = "http://127.0.0.1/approvals"
 # moto accepts any role; on AWS this is the role the module creates.
 ROLE_ARN = "arn:aws:iam::123456789012:role/task-token-callback-states"
 
@@ -66,6 +69,23 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """The approval service's table and topic (var.approval), and where its page is."""
+
+    table_name: str
+    topic_arn: str
+    page_url: str  # a request's link is <page_url>/<link ID>
+
+    def worker_environment(self) -> dict[str, str]:
+        """What the module adds to the worker's environment when var.approval is on."""
+        return {
+            "APPROVAL_TABLE_NAME": self.table_name,
+            "APPROVAL_TOPIC_ARN": self.topic_arn,
+            "APPROVAL_PAGE_URL": self.page_url,
+        }
+
+
+@dataclass(frozen=True)
 class Deployment:
     settings: Settings
     queue_url: str
@@ -73,6 +93,13 @@ class Deployment:
     dlq_url: str
     dlq_arn: str
     state_machine_arn: str
+    approval: Approval | None = None
+
+    def function_environment(self) -> dict[str, str]:
+        """The worker function's environment: the module's settings, and the approval service's
+        (var.approval)."""
+        approval = self.approval.worker_environment() if self.approval else {}
+        return {**worker_environment(self.settings), **approval}
 
     @property
     def worker_credentials(self) -> dict[str, str]:
@@ -92,9 +119,13 @@ class Deployment:
         return self.settings.worker_timeout_seconds
 
 
-def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
+def deploy(
+    sqs: BaseClient, sfn: BaseClient, settings: Settings, approval_page_url: str = NO_PAGE
+) -> Deployment:
     """Create the task queue, its DLQ and the state machine, named like the module names them
-    (in moto with the emulator's corrections applied, before any execution can start)."""
+    (in moto with the emulator's corrections applied, before any execution can start), and the
+    approval service's table and topic where var.approval is on, its page at
+    `approval_page_url`."""
     moto_fixes.apply()
     name = f"{settings.name}-{uuid.uuid4().hex[:6]}"
     dlq_url = sqs.create_queue(
@@ -122,6 +153,9 @@ def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
     state_machine_arn = sfn.create_state_machine(
         name=name, definition=definition, roleArn=ROLE_ARN, type="STANDARD"
     )["stateMachineArn"]
+    approval = None
+    if settings.approval is not None:
+        approval = create_approval_service(sqs, name, approval_page_url)
     return Deployment(
         settings=settings,
         queue_url=queue_url,
@@ -129,7 +163,43 @@ def deploy(sqs: BaseClient, sfn: BaseClient, settings: Settings) -> Deployment:
         dlq_url=dlq_url,
         dlq_arn=dlq_arn,
         state_machine_arn=state_machine_arn,
+        approval=approval,
     )
+
+
+def create_approval_service(sqs: BaseClient, name: str, page_url: str) -> Approval:
+    """modules/approval's table (keyed by the link's hash, expiring by expires_at) and topic."""
+    region, url = sqs.meta.region_name, endpoint(sqs)
+    table = f"{name}-approvals"
+    dynamodb = dynamodb_client(region, url)
+    dynamodb.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
+    dynamodb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
+    sns = boto3.client("sns", region_name=region, endpoint_url=url)
+    topic = sns.create_topic(Name=f"{name}-approvals")["TopicArn"]
+    return Approval(table_name=table, topic_arn=topic, page_url=page_url)
+
+
+def approval_links(sqs: BaseClient, approval: Approval) -> str:
+    """A queue subscribed to the approval topic, as a team's own channel would be: each message
+    is a request's text, its link in the `link` attribute. Returns the queue's URL."""
+    queue_url = sqs.create_queue(QueueName=approval.topic_arn.rsplit(":", 1)[1] + "-links")[
+        "QueueUrl"
+    ]
+    sns = boto3.client("sns", region_name=sqs.meta.region_name, endpoint_url=endpoint(sqs))
+    sns.subscribe(
+        TopicArn=approval.topic_arn,
+        Protocol="sqs",
+        Endpoint=_queue_arn(sqs, queue_url),
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return queue_url
 
 
 def _queue_arn(sqs: BaseClient, queue_url: str) -> str:

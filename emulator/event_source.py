@@ -36,12 +36,11 @@ def load_worker(
     the function's package) with the environment it has in Lambda: the region and the variables
     the module gives it. In this process it signs with the process's own credentials (its role's
     scope is emulated for the worker processes, emulator/consumers.py)."""
-    from emulator.deployment import worker_environment
     from emulator.terraform import ROOT, work_folder
     from emulator.work_examples import importable
 
     os.environ.update(
-        worker_environment(deployment.settings), AWS_REGION=region, AWS_DEFAULT_REGION=region
+        deployment.function_environment(), AWS_REGION=region, AWS_DEFAULT_REGION=region
     )
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(key, "testing")

@@ -64,6 +64,16 @@ def do_work(task_input: Any, heartbeat: Callable[[], None], callback: CallbackHa
     return HandedOff()
 
 
+def approval_work(task_input: Any, heartbeat: Callable[[], None], callback: CallbackHandle) -> Any:
+    """The emulator's own work that asks a person, for `make demo` and `make serve ARGS=--approval`:
+    every task goes to the approval service (var.approval), whose page the user answers on. A
+    team's work does this for the inputs it chooses, with worker.contract.request_approval."""
+    from worker.approval import request_approval
+
+    fields = task_input if isinstance(task_input, dict) else {"input": task_input}
+    return request_approval(callback, "A task to approve", fields)
+
+
 class Inbox:
     """The external system's tasks, as the work handed them off."""
 

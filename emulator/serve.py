@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from emulator import external_system
+from emulator.approval_page import serving_approvals
 from emulator.consumers import Consumers
 from emulator.deployment import (
     Deployment,
@@ -32,7 +33,7 @@ from emulator.deployment import (
     idempotency_table_name,
 )
 from emulator.external_system import INBOX_VARIABLE
-from emulator.server import moto_server, port_is_free
+from emulator.server import free_port, moto_server, port_is_free
 from emulator.stopping import StopSignal
 from emulator.terraform import ROOT
 from emulator.work_examples import WorkExamples
@@ -68,12 +69,14 @@ def serve(
     workers: int = WORKERS,
     hand_off: bool = False,
     answer_hand_offs: bool = False,
+    approval_work: bool = False,
 ) -> int:
     """Serve the pattern deployed with `settings` until Ctrl-C or SIGTERM. The team's work, if it
     hands tasks off, hands them to the inbox of a stand-in for its external system (emulator/
     external_system.py), which the user answers from, or, with `answer_hand_offs`, the stand-in,
     as the work's handed-off example says; with `hand_off`, the worker runs a work of the
-    emulator's own instead, which hands every task off to that inbox."""
+    emulator's own instead, which hands every task off to that inbox, and with `approval_work`
+    one that asks the approval service (var.approval) for every task."""
     for warning in settings.warnings:
         print(f"Terraform warns (as at plan): {warning}", file=sys.stderr)
     if not port_is_free(port):
@@ -94,10 +97,14 @@ def serve(
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(key, "testing")  # moto takes any
+        os.environ["AWS_DEFAULT_REGION"] = REGION  # the approval page's clients
         sqs = boto3.client("sqs", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         lambda_client = boto3.client("lambda", region_name=REGION)
-        deployment = deploy(sqs, sfn, settings)
+        page_port = port + 1 if port_is_free(port + 1) else free_port()
+        deployment = deploy(
+            sqs, sfn, settings, approval_page_url=f"http://127.0.0.1:{page_port}/approvals"
+        )
         name = deployment.state_machine_arn.rsplit(":", 1)[1]
         uuid = create_worker_mapping(
             lambda_client, boto3.client("iam", region_name=REGION), deployment, f"{name}-worker"
@@ -108,14 +115,17 @@ def serve(
         examples = WorkExamples.load()
         work = None  # the team's, as it is
         stand_in_answers = False
-        if hand_off:
+        if approval_work:
+            work = "emulator.external_system:approval_work"
+        elif hand_off:
             work = "emulator.external_system:do_work"
         elif takes_callback(do_work):
             work = "emulator.external_system:teams_work"
             if answer_hand_offs and examples.handed_off:  # the worker processes' environment
                 external_system.answer_with(examples.handed_off.answer)
                 stand_in_answers = True
-        answering = work is not None and not answer_hand_offs  # the user, from the inbox
+        # the user answers from the inbox (not from the approval page)
+        answering = work is not None and not approval_work and not answer_hand_offs
         outputs = emulator_outputs(
             endpoint,
             deployment,
@@ -124,7 +134,7 @@ def serve(
             None if show_logs else worker_log,
             stand_in_answers,
         )
-        if work is not None:
+        if work is not None and not approval_work:
             inbox.parent.mkdir(parents=True, exist_ok=True)
             inbox.unlink(missing_ok=True)
             os.environ[INBOX_VARIABLE] = str(inbox)
@@ -138,7 +148,7 @@ def serve(
             log=Path("/dev/stderr") if show_logs else worker_log,
         )
         try:
-            with pool:
+            with pool, serving_approvals(deployment, sqs, page_port):
                 # Written once the workers poll: whoever reads the file finds the pattern whole.
                 outputs_file.parent.mkdir(parents=True, exist_ok=True)
                 outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
@@ -197,6 +207,8 @@ def emulator_outputs(
         "idempotency_table_name": idempotency_table_name(deployment.settings)
         if deployment.settings.idempotency
         else None,
+        "approval_page_url": deployment.approval.page_url if deployment.approval else None,
+        "approval_topic_arn": deployment.approval.topic_arn if deployment.approval else None,
         "endpoint_url": endpoint,
         "worker_log_file": str(worker_log) if worker_log else None,
         "hand_offs_answered_by_the_emulator": stand_in_answers,
@@ -342,6 +354,15 @@ def instructions(
     mapping = (
         f"{aws} lambda update-event-source-mapping --uuid {value['event_source_mapping_uuid']}"
     )
+    approval = ""
+    if "approval_page_url" in value:
+        approval = f"""\
+The approval service's page is at {value["approval_page_url"]}/<link ID>: a work that returns
+request_approval(callback, title, fields) hands its task to it, and each request's link is printed
+here as it comes, for you to open in a browser and approve or reject (make serve ARGS=--approval:
+the emulator's own work asks for every task).
+
+"""
     timeout = value["task_timeout_seconds"]
     venv_bin = ROOT / ".venv" / "bin"
     return f"""\
@@ -369,4 +390,4 @@ project's virtual environment has an AWS CLI for a PATH without one):
   {describe(timeout + 2, "error")}
   {mapping} --enabled
 
-The worker's logs are {logs}. Ctrl-C stops the emulator."""
+{approval}The worker's logs are {logs}. Ctrl-C stops the emulator."""

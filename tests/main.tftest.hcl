@@ -831,3 +831,42 @@ run "a_work_with_dependencies_gets_its_layer_after_powertools" {
     error_message = "The function takes the Powertools layer, then the work's. Got ${jsonencode(aws_lambda_function.worker.layers)}."
   }
 }
+
+run "without_approval_there_is_no_service_no_permission_and_no_setting" {
+  command = plan
+
+  assert {
+    condition     = length(module.approval) == 0
+    error_message = "approval = null (the default) deploys no approval service. Got ${length(module.approval)}."
+  }
+
+  assert {
+    condition     = length([for name in keys(aws_lambda_function.worker.environment[0].variables) : name if startswith(name, "APPROVAL_")]) == 0 && length([for statement in data.aws_iam_policy_document.worker.statement : statement.sid if strcontains(statement.sid, "Approval")]) == 0
+    error_message = "Without the approval service the worker gets neither its settings nor its permissions. Got ${jsonencode(keys(aws_lambda_function.worker.environment[0].variables))}."
+  }
+}
+
+run "with_approval_the_worker_may_put_requests_and_publish_their_links_alone" {
+  command = plan
+
+  variables {
+    approval = {}
+  }
+
+  assert {
+    condition     = length(module.approval) == 1
+    error_message = "approval = {} deploys the approval service. Got ${length(module.approval)}."
+  }
+
+  assert {
+    condition = jsonencode({
+      for statement in data.aws_iam_policy_document.worker.statement : statement.sid => sort(statement.actions) if strcontains(statement.sid, "Approval")
+    }) == jsonencode({ PublishApprovalLinks = ["sns:Publish"], PutApprovalRequests = ["dynamodb:PutItem"] })
+    error_message = "The worker may put a request in the service's table and publish its link, nothing more. Got ${jsonencode({ for statement in data.aws_iam_policy_document.worker.statement : statement.sid => sort(statement.actions) if strcontains(statement.sid, "Approval") })}."
+  }
+
+  assert {
+    condition     = alltrue([for name in ["APPROVAL_TABLE_NAME", "APPROVAL_TOPIC_ARN", "APPROVAL_PAGE_URL"] : contains(keys(aws_lambda_function.worker.environment[0].variables), name)])
+    error_message = "The worker gets the service's table, topic and page. Got ${jsonencode(keys(aws_lambda_function.worker.environment[0].variables))}."
+  }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # terraform test: the module's real plan with mock providers (tests/*.tftest.hcl), then each
-# example's (examples/*/tests/), which plans the example as on a first apply.
+# submodule's (modules/*/tests/) and each example's (examples/*/tests/), which plans the example
+# as on a first apply.
 #
 #   tests/terraform-test.sh            terraform init (downloading the providers if need be), then
 #                                      terraform test: make test-terraform
@@ -58,7 +59,7 @@ fi
 [[ -t 1 ]] && color=() || color=(-no-color)
 
 status=0
-for dir in . examples/*/; do
+for dir in . modules/*/ examples/*/; do
   [[ $dir == . ]] || compgen -G "$dir/tests/*.tftest.hcl" >/dev/null || continue
   name=${dir%/}
   [[ $name == . ]] && name=module

@@ -14,7 +14,8 @@ work calls `heartbeat()` more often than the state machine's heartbeat_seconds, 
 A work that hands the task off to an external system or a person, who answers it later, takes a
 `callback` parameter as well: it is given the task's CallbackHandle, hands it (or its token) on,
 and returns HandedOff(). The external side answers with CallbackHandle(token).succeed(...),
-.fail(...) or .heartbeat().
+.fail(...) or .heartbeat(). For a person's approval, the module's approval service (var.approval)
+is that external side: `return request_approval(callback, title, fields)` hands the task to it.
 
 Two shapes, on purpose: the task token is a bearer credential (whoever holds it can end the
 execution), so only a work that declares it hands tasks off, by that parameter, is given it. A
@@ -25,10 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from worker.approval import request_approval
 from worker.handoff import CallbackHandle, HandedOff
 from worker.messages import TaskError
 
 type Heartbeat = Callable[[], None]
 """Tells Step Functions the task is still being worked on (SendTaskHeartbeat)."""
 
-__all__ = ["CallbackHandle", "HandedOff", "Heartbeat", "TaskError"]
+__all__ = ["CallbackHandle", "HandedOff", "Heartbeat", "TaskError", "request_approval"]

@@ -15,6 +15,7 @@ from moto import mock_aws
 from emulator.deployment import Settings, worker_environment
 from emulator.terraform import TerraformNotFound, terraform, work_folder
 from emulator.work_examples import importable
+from tests.pattern.approvals import Request, request
 from tests.pattern.helpers import FAKE_AWS, Aws, Pattern
 
 if TYPE_CHECKING:
@@ -58,14 +59,17 @@ def fake_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials and the region; the worker gets a new Step Functions client per test."""
-    from worker import callback
+    """Fake credentials and the region; the worker gets new AWS clients per test."""
+    from approval import page
+    from worker import approval, callback
 
     for key, value in FAKE_AWS.items():
         monkeypatch.setenv(key, value)
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(key, raising=False)
     callback.client.cache_clear()  # each test's mock gets a client of its own
+    approval.clients.cache_clear()
+    page.dynamodb.cache_clear()
 
 
 @pytest.fixture
@@ -92,3 +96,27 @@ def worker_logs() -> Iterator[io.StringIO]:
     yield stream
     worker_handler.logger.setLevel("INFO")
     log_handler.setStream(previous)
+
+
+@pytest.fixture
+def approval_service(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Pattern:
+    """The pattern with the approval service (var.approval), its work asking a person for every
+    task (the emulator's own)."""
+    from emulator import external_system
+    from worker import handler
+
+    monkeypatch.setattr(handler, "do_work", external_system.approval_work)
+    return aws.deploy(approval={})
+
+
+@pytest.fixture
+def timed_out_request(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Request:
+    """An approval request whose task timed out before anyone answered."""
+    from emulator import external_system
+    from worker import handler
+
+    monkeypatch.setattr(handler, "do_work", external_system.approval_work)
+    pattern = aws.deploy(approval={}, task_timeout_seconds=1)
+    asked = request(pattern, {"amount": 250})
+    assert pattern.wait(asked.execution)["error"] == "CallbackTimedOut"
+    return asked

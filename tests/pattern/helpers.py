@@ -66,6 +66,9 @@ class Aws:
                 self.monkeypatch.setenv(name, value)
             self.monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # which keeps what it read
             callback.client.cache_clear()  # made again, with them
+        if pattern.deployment.approval:  # var.approval: where the worker puts its requests
+            for name, value in pattern.deployment.approval.worker_environment().items():
+                self.monkeypatch.setenv(name, value)
         return pattern
 
 

@@ -291,8 +291,11 @@ def test_make_demo_runs_every_example_of_the_work_and_exits_zero(work: Path) -> 
     # timed-out task's message, found when the worker comes back, is no longer live
     counts = run.stdout[run.stdout.index("The worker's metrics in this run") :]
     found = {m: int(n) for m, n in re.findall(r"^  (\w+) +(\d+)$", counts, re.MULTILINE)}
-    hand_offs = {"TaskHandedOff": 2} if examples.handed_off else {}
+    # (its handed-off example twice, if it has one, and the approval service's request once)
+    hand_offs = {"TaskHandedOff": 3 if examples.handed_off else 1}
     assert found == {"TaskSucceeded": 1, "TaskFailed": 1, **hand_offs, "TokenNoLongerLive": 1}
+    # AND the approval service's request was answered on its page, by a POST with its CSRF token
+    assert "  answered    POST with the form's CSRF token: Approved by Ana at" in run.stdout
     assert "All outcomes as expected." in run.stdout
     if work == HAND_OFF_WORK:
         # AND the work's own log lines, through a module's logger and a Powertools child logger,

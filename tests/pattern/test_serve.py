@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,7 +212,7 @@ def test_the_commands_make_serve_prints_run_verbatim_and_again(served: Served) -
     # GIVEN the commands as printed, from the export to the last
     printed = served.printed()
     commands = textwrap.dedent(
-        printed[printed.index("  export AWS_ACCESS_KEY_ID") : printed.index("The worker's logs")]
+        printed[printed.index("  export AWS_ACCESS_KEY_ID") : printed.index("\n\nThe ") + 1]
     )
     first_start = commands[: commands.index("# an execution of the rejected example")]
     examples = WorkExamples.load()
@@ -626,3 +627,34 @@ def test_every_runbook_command_runs_against_make_serve_or_says_aws_only(
         assert run.returncode == 0, f"{block}\n{run.stdout}{run.stderr}"
         assert "parameter null or not set" not in run.stderr
     served.stop_with_ctrl_c()
+
+
+@pytest.mark.slow
+def test_make_serve_prints_each_approval_requests_link_and_serves_its_page(
+    tmp_path: Path,
+) -> None:
+    # GIVEN make serve whose worker asks the approval service for every task
+    served = start_serve(free_port(), tmp_path, "--approval")
+    try:
+        outputs = served.outputs()
+        assert served.printed().count(outputs["approval_page_url"]) == 1  # where it says so
+
+        # WHEN an execution starts
+        start_a_burst(served, 1)
+
+        # THEN its request's link is printed, and the page at it shows the request and its form
+        def printed_link() -> str | None:
+            found = re.findall(rf"^  ({re.escape(outputs['approval_page_url'])}/\S+)$",
+                               served.printed(), re.MULTILINE)  # fmt: skip
+            return found[0] if found else None
+
+        assert wait_for(lambda: printed_link() is not None, timeout=20), served.printed()
+        with urllib.request.urlopen(printed_link(), timeout=10) as page:
+            shown = page.read().decode()
+        assert "A task to approve" in shown
+        assert '<button name="decision" value="approve">Approve</button>' in shown
+        served.stop_with_ctrl_c()
+    finally:
+        if served.process.poll() is None:
+            os.killpg(served.process.pid, signal.SIGKILL)
+            served.process.wait()

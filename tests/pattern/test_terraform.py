@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import pytest
 
-from emulator.deployment import Settings, worker_environment
+from emulator.deployment import Approval, Settings, worker_environment
 from emulator.terraform import (
     INSTALL_HINT,
     PLACEHOLDER_QUEUE_URL,
@@ -156,7 +156,9 @@ def test_heartbeat_seconds_appears_only_when_set() -> None:
 def test_the_emulator_sets_exactly_the_worker_settings_terraform_keeps_for_the_pattern() -> None:
     # The names the worker_environment validation refuses to a team are those the pattern sets.
     pattern_names = set(evaluate().derived["worker_environment_names"])
-    assert set(worker_environment(Settings.from_terraform())) == pattern_names
+    approval = Approval(table_name="t", topic_arn="arn:aws:sns:us-east-1:1:t", page_url="u")
+    emulated = {*worker_environment(Settings.from_terraform()), *approval.worker_environment()}
+    assert emulated == pattern_names
 
 
 def test_no_zip_is_committed() -> None:

@@ -18,6 +18,32 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
         str(ROOT / "tests" / "pattern" / "expenses"),
         [(str(ROOT / "src"), "holds work.py and work_examples.json")],
     ),
+    "approval": (
+        {"notify_email": "approvers@example.com", "jwt": None},
+        [
+            ({"notify_email": "approvers"}, "must be an e-mail address"),
+            (
+                {
+                    "jwt": {
+                        "issuer": "http://login.example.com",
+                        "audience": ["a"],
+                        "approvers": ["b"],
+                    }
+                },
+                "https:// issuer",
+            ),
+            (
+                {
+                    "jwt": {
+                        "issuer": "https://login.example.com",
+                        "audience": ["a"],
+                        "approvers": [],
+                    }
+                },
+                "at least one approver",
+            ),
+        ],
+    ),
     "name": ("orders-prod_2", [("", "1 to 40"), ("a" * 41, "1 to 40"), ("my.queue", "letters")]),
     "tags": (
         {"team": "payments"},
