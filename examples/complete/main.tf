@@ -1,5 +1,5 @@
 # Two instances of the pattern (for_each), each with its own work (orders/ and refunds/: the
-# refunds' hands its larger refunds off to a person), which writes to a table this configuration
+# refunds' asks a person, on the approval service's page, for its larger refunds), which writes to a table this configuration
 # creates in the same apply: the work's permissions and settings are built from the table's ARN
 # and name, which Terraform knows only at apply. The first `terraform apply` plans as it is.
 
@@ -52,4 +52,7 @@ module "callback" {
   attach_worker_policy_json = true
   worker_policy_json        = data.aws_iam_policy_document.charges.json
   worker_environment        = { CHARGES_TABLE = aws_dynamodb_table.charges.name }
+
+  # The refunds' larger refunds go to a person, on the approval service's page.
+  approval = each.key == "refunds" ? { notify_email = "refund-approvers@example.com" } : null
 }

@@ -1,16 +1,19 @@
 """examples/complete's two works, one per instance of the module (its orders/ and refunds/, which
 work_source_path names): each does what its examples say, against the charges table the example
-creates (moto's), and records a charge or a refund once however often its message is delivered."""
+creates (moto's), and records a charge or a refund once however often its message is delivered;
+the refunds' asks a person, through its instance's approval service, for its large refund."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from emulator.deployment import NO_PAGE, create_approval_service
 from emulator.terraform import ROOT
 from emulator.work_examples import WorkExamples
 from worker.handoff import CallbackHandle, HandedOff, call_work
@@ -76,12 +79,24 @@ def test_the_rejected_example_fails_with_its_error_and_records_nothing(
     assert charges.scan()["Items"] == []
 
 
-def test_the_instances_differ_refunds_alone_hands_off_its_large_refund(charges: Any) -> None:
+def test_the_instances_differ_refunds_alone_asks_a_person_for_its_large_refund(
+    charges: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the refunds instance's approval service (its `approval`), as the module deploys it
     orders, refunds = WorkExamples.load(EXAMPLE / "orders"), WorkExamples.load(EXAMPLE / "refunds")
     assert orders.handed_off is None
     assert refunds.handed_off is not None
+    approval = create_approval_service(boto3.client("sqs"), "cb-refunds", NO_PAGE)
+    for name, value in approval.worker_environment().items():
+        monkeypatch.setenv(name, value)
 
+    # WHEN its large refund's example runs
     handed_off = call_work(the_work("refunds").do_work, refunds.handed_off.input, NO_TASK)
 
+    # THEN it waits for a person: one request in the service's table, nothing refunded yet
     assert isinstance(handed_off, HandedOff)
-    assert charges.scan()["Items"] == []  # the person who approves it refunds it
+    requests = boto3.client("dynamodb").scan(TableName=approval.table_name)["Items"]
+    assert [json.loads(item["fields"]["S"]) for item in requests] == [
+        {"orderId": "order-3", "refund": "900.00"}
+    ]
+    assert charges.scan()["Items"] == []

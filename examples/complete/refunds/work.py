@@ -1,6 +1,7 @@
 """The refunds workflow's work: refund an order. `{"orderId": "<id>", "amountCents": <a positive
 integer>}`. A refund up to 50.00 is recorded in the charges table (CHARGES_TABLE) at once, once;
-a larger one is handed off to a person, whose approval (or refusal) answers the task."""
+a larger one goes to a person on the module's approval page (this instance's `approval`), whose
+approval (or refusal) answers the task."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from worker.contract import CallbackHandle, HandedOff, Heartbeat, TaskError
+from worker.contract import CallbackHandle, Heartbeat, TaskError, request_approval
 
 log = logging.getLogger(__name__)
 REFUNDED_AT_ONCE_CENTS = 5000
@@ -31,9 +32,9 @@ def do_work(task_input: Any, heartbeat: Heartbeat, callback: CallbackHandle) -> 
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise TaskError("InvalidRefund", "amountCents must be a positive integer")
     if amount > REFUNDED_AT_ONCE_CENTS:
-        log.info("refund handed off for approval", extra={"order_id": order_id})
-        # Here the token goes to your approvals service (callback.token), which answers with it.
-        return HandedOff()
+        log.info("refund handed to an approver", extra={"order_id": order_id})
+        shown = {"orderId": order_id, "refund": f"{amount / 100:.2f}"}
+        return request_approval(callback, "A refund over 50.00", shown)
     try:
         charges().put_item(
             Item={"id": f"refund#{order_id}", "amountCents": amount},
