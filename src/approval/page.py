@@ -16,6 +16,7 @@ this page only the listed approvers, recording the approver's claim.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hmac
 import html
@@ -226,8 +227,6 @@ def approver(event: dict[str, Any], posted: dict[str, str]) -> str | None:
 def body(event: dict[str, Any]) -> str:
     text = event.get("body") or ""
     if event.get("isBase64Encoded"):
-        import base64
-
         text = base64.b64decode(text).decode("utf-8", "replace")
     return text[:10_000]
 
