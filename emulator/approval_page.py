@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socketserver
 import threading
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from emulator.deployment import approval_links
+from emulator.deployment import approval_links, published_requests
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -102,17 +103,10 @@ class _Quiet(WSGIRequestHandler):
         """No line per request: the path holds the link's ID."""
 
 
-class _ThreadingServer(WSGIServer):
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    """A thread per request: a browser keeps a connection open while it loads the next page."""
+
     daemon_threads = True
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        threading.Thread(target=self._handle, args=(request, client_address), daemon=True).start()
-
-    def _handle(self, request: Any, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        finally:
-            self.shutdown_request(request)
 
 
 @contextlib.contextmanager
@@ -152,14 +146,8 @@ def serving_approvals(deployment: Deployment, sqs: BaseClient, port: int) -> Ite
 
     def print_links() -> None:
         while not stopped.is_set():
-            messages = sqs.receive_message(
-                QueueUrl=links, MessageAttributeNames=["All"], WaitTimeSeconds=1
-            ).get("Messages", [])
-            for message in messages:
-                title = message["Body"].split("\n", 1)[0]
-                link = message["MessageAttributes"]["link"]["StringValue"]
-                print(f"Approval requested: {title}\n  {link}", flush=True)
-                sqs.delete_message(QueueUrl=links, ReceiptHandle=message["ReceiptHandle"])
+            for published in published_requests(sqs, links, wait_seconds=1):
+                print(f"Approval requested: {published.title}\n  {published.link}", flush=True)
 
     printer = threading.Thread(target=print_links, daemon=True)
     with approval_page(port):

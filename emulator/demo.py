@@ -23,7 +23,14 @@ from moto import mock_aws
 from emulator import external_system
 from emulator.approval_page import api_gateway_event
 from emulator.console import WORKER_LOG, history, shorten, table, worker_output
-from emulator.deployment import Deployment, Settings, approval_links, deploy
+from emulator.deployment import (
+    Deployment,
+    PublishedRequest,
+    Settings,
+    approval_links,
+    deploy,
+    published_requests,
+)
 from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.terraform import work_folder
@@ -230,14 +237,10 @@ def approved_on_the_page(
             name="demo-approval",
             input=json.dumps(examples.accepted),
         )["executionArn"]
-        received: list[dict[str, Any]] = []
+        received: list[PublishedRequest] = []
 
         def published() -> bool:
-            received.extend(
-                sqs.receive_message(QueueUrl=links, MessageAttributeNames=["All"]).get(
-                    "Messages", []
-                )
-            )
+            received.extend(published_requests(sqs, links))
             return bool(received)
 
         wait_for(published, timeout=10, interval=0.1)
@@ -247,7 +250,7 @@ def approved_on_the_page(
     if not received:
         say("  NO request was published.")
         return False
-    link = received[0]["MessageAttributes"]["link"]["StringValue"]
+    link = received[0].link
     link_id = link.rsplit("/", 1)[1]
     say(f"  requested   its link went out on the topic (make serve serves its page):\n    {link}")
 

@@ -202,6 +202,35 @@ def approval_links(sqs: BaseClient, approval: Approval) -> str:
     return queue_url
 
 
+@dataclass(frozen=True)
+class PublishedRequest:
+    """An approval request as the topic delivers it: its text (title, fields, link) and link."""
+
+    text: str
+    link: str
+
+    @property
+    def title(self) -> str:
+        return self.text.split("\n", 1)[0]
+
+
+def published_requests(
+    sqs: BaseClient, queue_url: str, wait_seconds: int = 0
+) -> list[PublishedRequest]:
+    """The requests delivered to approval_links' queue since the last call, taken off it."""
+    messages = sqs.receive_message(
+        QueueUrl=queue_url,
+        MessageAttributeNames=["All"],
+        MaxNumberOfMessages=10,
+        WaitTimeSeconds=wait_seconds,
+    ).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return [
+        PublishedRequest(m["Body"], m["MessageAttributes"]["link"]["StringValue"]) for m in messages
+    ]
+
+
 def _queue_arn(sqs: BaseClient, queue_url: str) -> str:
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     return attributes["Attributes"]["QueueArn"]

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from approval import page
 from emulator.approval_page import api_gateway_event
-from emulator.deployment import approval_links
+from emulator.deployment import approval_links, published_requests
 
 if TYPE_CHECKING:
     from tests.pattern.helpers import Pattern
@@ -71,11 +71,8 @@ def request(pattern: Pattern, task_input: Any) -> Request:
     links = approval_links(pattern.aws.sqs, pattern.deployment.approval)
     execution = pattern.start(task_input)
     assert pattern.invoke(pattern.receive(1)) == {"batchItemFailures": []}
-    (message,) = pattern.aws.sqs.receive_message(
-        QueueUrl=links, MessageAttributeNames=["All"], WaitTimeSeconds=1
-    )["Messages"]
-    link = message["MessageAttributes"]["link"]["StringValue"]
-    return Request(pattern, execution, link, message["Body"])
+    (published,) = published_requests(pattern.aws.sqs, links, wait_seconds=1)
+    return Request(pattern, execution, published.link, published.text)
 
 
 def expires(asked: Request, at: float) -> None:
