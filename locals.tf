@@ -36,6 +36,12 @@ locals {
   worker_environment       = merge(var.worker_environment, local.worker_settings)
   worker_environment_names = concat(keys(local.worker_settings), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "IDEMPOTENCY_TABLE_NAME", "APPROVAL_TABLE_NAME", "APPROVAL_TOPIC_ARN", "APPROVAL_PAGE_URL"])
 
+  # The largest task message: Step Functions sends none larger (a Task whose input after
+  # Parameters is over 256 KiB fails with States.DataLimitExceeded). Set, not left to a default:
+  # SQS has taken messages up to 1 MiB since August 2025, and the provider's default differs by
+  # release.
+  max_message_size = 262144
+
   # The dead-letter queue keeps a message as long as SQS allows (14 days): time to read and redrive.
   dead_letter_retention_seconds = 1209600
 

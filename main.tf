@@ -12,6 +12,11 @@
 
 locals {
   name = "${var.name}-${random_id.suffix.hex}"
+
+  # The Region, read from an ARN of the module's own (arn:<partition>:sqs:<region>:...): the
+  # aws_region data source names it `name` on provider 5.x and `region` on 6.x, which deprecates
+  # `name`, so neither works on both lines without an error or a warning.
+  region = split(":", aws_sqs_queue.this.arn)[3]
 }
 
 resource "random_id" "suffix" {
@@ -19,5 +24,4 @@ resource "random_id" "suffix" {
 }
 
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}

@@ -202,7 +202,7 @@ resource "aws_cloudwatch_dashboard" "this" {
           metrics = widget.metrics
           stat    = widget.stat
           period  = 60
-          region  = data.aws_region.current.region
+          region  = local.region
           view    = "timeSeries"
         }
       }

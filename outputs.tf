@@ -1,6 +1,6 @@
 output "region" {
   description = "The AWS Region the pattern is deployed in."
-  value       = data.aws_region.current.region
+  value       = local.region
 }
 
 output "task_timeout_seconds" {
@@ -75,17 +75,17 @@ output "state_machine_log_group_name" {
 
 output "start_success_command" {
   description = "An AWS CLI command that starts an execution with the work's accepted example (its work_examples.json): it SUCCEEDS with the work's result."
-  value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.accepted}"
+  value       = "aws stepfunctions start-execution --region ${local.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.accepted}"
 }
 
 output "start_failure_command" {
   description = "An AWS CLI command that starts an execution with the work's rejected example (its work_examples.json): it FAILS with the example's error."
-  value       = "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.rejected}"
+  value       = "aws stepfunctions start-execution --region ${local.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.rejected}"
 }
 
 output "start_hand_off_command" {
   description = "An AWS CLI command that starts an execution with the work's handed-off example (its work_examples.json's handed_off): the work hands the task off, and the execution waits for your external system's answer. null when the examples name none."
-  value       = contains(keys(local.work_examples), "handed_off") ? "aws stepfunctions start-execution --region ${data.aws_region.current.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.handed_off}" : null
+  value       = contains(keys(local.work_examples), "handed_off") ? "aws stepfunctions start-execution --region ${local.region} --state-machine-arn ${aws_sfn_state_machine.this.arn} --input ${local.work_example_inputs_quoted.handed_off}" : null
 }
 
 output "alarm_names" {
@@ -95,7 +95,7 @@ output "alarm_names" {
 
 output "dashboard_url" {
   description = "The CloudWatch dashboard of the flow (null when var.monitoring is false)."
-  value       = var.monitoring ? "https://${data.aws_region.current.region}.console.aws.amazon.com/cloudwatch/home?region=${data.aws_region.current.region}#dashboards/dashboard/${local.name}" : null
+  value       = var.monitoring ? "https://${local.region}.console.aws.amazon.com/cloudwatch/home?region=${local.region}#dashboards/dashboard/${local.name}" : null
 }
 
 output "approval_page_url" {

@@ -69,8 +69,8 @@ data "aws_ssm_parameter" "powertools_layer" {
 
   lifecycle {
     postcondition {
-      condition     = can(regex("^arn:aws:lambda:${data.aws_region.current.region}:${local.powertools_publisher}:layer:AWSLambdaPowertoolsPythonV3-python312-${var.architecture}:[0-9]+$", self.insecure_value))
-      error_message = "${self.name} names ${self.insecure_value}, not a layer of Powertools' own: arn:aws:lambda:${data.aws_region.current.region}:${local.powertools_publisher}:layer:AWSLambdaPowertoolsPythonV3-python312-${var.architecture}:<version>. The worker would run it with its role: find out who changed the parameter before you deploy."
+      condition     = can(regex("^arn:aws:lambda:${split(":", self.arn)[3]}:${local.powertools_publisher}:layer:AWSLambdaPowertoolsPythonV3-python312-${var.architecture}:[0-9]+$", self.insecure_value))
+      error_message = "${self.name} names ${self.insecure_value}, not a layer of Powertools' own: arn:aws:lambda:${split(":", self.arn)[3]}:${local.powertools_publisher}:layer:AWSLambdaPowertoolsPythonV3-python312-${var.architecture}:<version>. The worker would run it with its role: find out who changed the parameter before you deploy."
     }
   }
 }

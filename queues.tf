@@ -5,6 +5,7 @@ resource "aws_sqs_queue" "this" {
   sqs_managed_sse_enabled    = true
   visibility_timeout_seconds = local.visibility_timeout_seconds
   message_retention_seconds  = var.message_retention_seconds
+  max_message_size           = local.max_message_size
 
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dlq.arn
@@ -18,6 +19,7 @@ resource "aws_sqs_queue" "dlq" {
   name                      = "${local.name}-dlq"
   sqs_managed_sse_enabled   = true
   message_retention_seconds = local.dead_letter_retention_seconds
+  max_message_size          = local.max_message_size
 
   tags = var.tags
 }

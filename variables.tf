@@ -153,7 +153,7 @@ variable "maximum_concurrency" {
 }
 
 variable "provisioned_pollers" {
-  description = "Provisioned event pollers for the event source mapping, { minimum = 2 to 200, maximum = up to 10000 }, billed by the hour; null lets Lambda scale the pollers. Not with maximum_concurrency."
+  description = "Provisioned event pollers for the event source mapping, { minimum = 2 to 200, maximum = up to 2000 (the most hashicorp/aws accepts at plan, though Lambda allows more) }, billed by the hour; null lets Lambda scale the pollers. Not with maximum_concurrency."
   type = object({
     minimum = number
     maximum = number
@@ -163,10 +163,10 @@ variable "provisioned_pollers" {
   validation {
     condition = var.provisioned_pollers == null || try(
       var.provisioned_pollers.minimum >= 2 && var.provisioned_pollers.minimum <= 200 && floor(var.provisioned_pollers.minimum) == var.provisioned_pollers.minimum &&
-      var.provisioned_pollers.maximum >= var.provisioned_pollers.minimum && var.provisioned_pollers.maximum <= 10000 && floor(var.provisioned_pollers.maximum) == var.provisioned_pollers.maximum,
+      var.provisioned_pollers.maximum >= var.provisioned_pollers.minimum && var.provisioned_pollers.maximum <= 2000 && floor(var.provisioned_pollers.maximum) == var.provisioned_pollers.maximum,
       false
     )
-    error_message = "provisioned_pollers must be null or { minimum = an integer from 2 to 200, maximum = an integer from minimum to 10000 }."
+    error_message = "provisioned_pollers must be null or { minimum = an integer from 2 to 200, maximum = an integer from minimum to 2000 }."
   }
 
   validation {

@@ -5,19 +5,19 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = ">= 5.100"
     }
     archive = {
       source  = "hashicorp/archive"
-      version = "~> 2.7"
+      version = ">= 2.7"
     }
     external = {
       source  = "hashicorp/external"
-      version = "~> 2.3"
+      version = ">= 2.3"
     }
     random = {
       source  = "hashicorp/random"
-      version = "~> 3.6"
+      version = ">= 3.6"
     }
   }
 }

@@ -56,6 +56,17 @@ def main(argv: list[str] | None = None) -> int:
         help="the worker asks the approval service for every task: you answer on its page",
     )
     serve.add_argument(
+        "--root",
+        type=Path,
+        help="a Terraform root of yours that calls the module, applied with real Terraform "
+        "(make serve ROOT=examples/complete); by default the module itself",
+    )
+    serve.add_argument(
+        "--in-process",
+        action="store_true",
+        help="deploy in-process in a few seconds (as make demo does), not with real Terraform",
+    )
+    serve.add_argument(
         "--outputs", type=Path, help="the outputs file (build/serve-PORT-outputs.json)"
     )
     serve.add_argument(
@@ -82,16 +93,30 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(show_logs=args.logs)
     if args.command == "serve":
+        from emulator.apply import provider_problem
         from emulator.deployment import Settings
-        from emulator.serve import serve
+        from emulator.serve import TerraformRoot, serve
 
         variables = dict(terraform_variable(assignment) for assignment in args.var)
-        variables.setdefault("approval", {})  # its page on 127.0.0.1 (--var approval=null: none)
-        try:
-            settings = Settings.from_terraform(**variables)
-        except TerraformError as refused:
-            print(f"serve: {' '.join(str(refused).split())}", file=sys.stderr)
-            return 2
+        settings, applying = None, None
+        problem = None if args.in_process else provider_problem()
+        if problem:
+            print(f"serve: not applied with real Terraform ({problem}): deployed in-process.")
+            if args.root:
+                print(f"serve: {args.root} needs real Terraform", file=sys.stderr)
+                return 2
+        if args.root:
+            applying = TerraformRoot(args.root, variables)
+        else:
+            variables.setdefault("approval", {})  # its page on 127.0.0.1 (--var approval=null)
+            try:  # refused here in a line, as at plan, before anything starts
+                settings = Settings.from_terraform(**variables)
+            except TerraformError as refused:
+                print(f"serve: {' '.join(str(refused).split())}", file=sys.stderr)
+                return 2
+            if not (args.in_process or problem):
+                variables.setdefault("work_source_path", str(work_folder()))
+                applying = TerraformRoot(ROOT, variables)
         return serve(
             args.port,
             settings,
@@ -102,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             args.hand_off,
             args.answer_hand_offs,
             args.approval,
+            applying,
         )
     if args.command == "soak":
         from emulator.soak import main as soak_main

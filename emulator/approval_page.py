@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from botocore.client import BaseClient
 
-    from emulator.deployment import Deployment
+    from emulator.deployment import Approval
 
 PREFIX = "/approvals/"
 REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 410: "Gone",
@@ -129,11 +129,10 @@ def approval_page(port: int) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serving_approvals(deployment: Deployment, sqs: BaseClient, port: int) -> Iterator[None]:
+def serving_approvals(approval: Approval | None, sqs: BaseClient, port: int) -> Iterator[None]:
     """`make serve`'s approval service, where var.approval is on: its page on `port`, and each
     request's link printed as it is published (a queue subscribed to the topic stands in for the
     approver's mailbox). The page's handler reads the table this process's clients reach."""
-    approval = deployment.approval
     if approval is None:
         yield
         return

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator.stopping import StopSignal
-from emulator.terraform import ROOT, work_folder
+from emulator.terraform import ROOT
 from emulator.watch import wait_for
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
     from emulator.deployment import Deployment
 
-REGION = "us-east-1"
 DUPLICATE = "emulator-duplicate"  # the message attribute that marks a duplicate delivery
 
 
@@ -95,9 +94,12 @@ class Consumers:
             **deployment.function_environment(),
             **deployment.worker_credentials,
             "AWS_ENDPOINT_URL": endpoint,
-            "AWS_DEFAULT_REGION": REGION,
-            "PYTHONPATH": os.pathsep.join(map(str, (work_folder(), ROOT / "src", ROOT))),
+            # The queue's Region, as Lambda runs the function in its own.
+            "AWS_DEFAULT_REGION": deployment.queue_arn.split(":")[3],
+            "AWS_REGION": deployment.queue_arn.split(":")[3],
+            "PYTHONPATH": os.pathsep.join(map(str, deployment.python_path)),
         }
+        self.arguments += ["--handler", deployment.handler]
         self.processes: list[subprocess.Popen[str]] = []
         self.reports: list[Report] = []
 
@@ -172,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicate-pct", type=int, default=0)
     parser.add_argument("--work", help="module:function to run instead of the worker's work")
     parser.add_argument("--mapping-uuid", help="poll only while this mapping is enabled")
+    parser.add_argument("--handler", default="worker.handler.lambda_handler", help="the function's")
     args = parser.parse_args(argv)
 
     # Each line in one write: consumers that share a log never split each other's lines.
@@ -181,22 +184,24 @@ def main(argv: list[str] | None = None) -> int:
 
     from emulator.event_source import EventSourceMapping, mapping_enabled
 
-    worker_handler = importlib.import_module("worker.handler")
+    handler_module, handler_name = args.handler.rsplit(".", 1)
+    worker_handler = importlib.import_module(handler_module)
     if args.work:
         module, function = args.work.split(":")
         worker_handler.do_work = getattr(importlib.import_module(module), function)
     stop = StopSignal()
     parent = os.getppid()
-    sqs = boto3.client("sqs", region_name=REGION)
     queue = TaskQueue(**json.loads(args.queue))
+    region = queue.queue_arn.split(":")[3]
+    sqs = boto3.client("sqs", region_name=region)
     duplicates = AtLeastOnce(sqs, queue.queue_url, args.duplicate_pct)
     enabled = (
-        mapping_enabled(boto3.client("lambda", region_name=REGION), args.mapping_uuid)
+        mapping_enabled(boto3.client("lambda", region_name=region), args.mapping_uuid)
         if args.mapping_uuid
         else lambda: True
     )
     with counting_work_runs(worker_handler) as runs:
-        handler = duplicates.wrap(worker_handler.lambda_handler)
+        handler = duplicates.wrap(getattr(worker_handler, handler_name))
         mapping = EventSourceMapping(sqs, queue, handler, enabled=enabled, wait_seconds=1)
         with mapping:
             args.report.with_suffix(".polling").touch()

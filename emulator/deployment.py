@@ -11,16 +11,15 @@ import json
 import uuid
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from emulator import moto_fixes, principals
-from emulator.terraform import ROOT, evaluate
+from emulator.terraform import ROOT, evaluate, work_folder
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from botocore.client import BaseClient
 
 # Where the approval page is when nothing serves it (an in-process test, a demo that answers
@@ -114,6 +113,14 @@ class Deployment:
     def batch_size(self) -> int:
         return self.settings.batch_size
 
+    # The function's code, as its package holds it: the work's files beside the worker's package
+    # (and the emulator's own code, for its consumer processes); and its handler.
+    handler = "worker.handler.lambda_handler"
+
+    @property
+    def python_path(self) -> tuple[Path, ...]:
+        return (work_folder(), ROOT / "src", ROOT)
+
     @property
     def timeout_seconds(self) -> int:
         return self.settings.worker_timeout_seconds
@@ -133,6 +140,7 @@ def deploy(
         Attributes={
             "SqsManagedSseEnabled": "true",
             "MessageRetentionPeriod": str(settings.derived["dead_letter_retention_seconds"]),
+            "MaximumMessageSize": str(settings.derived["max_message_size"]),
         },
     )["QueueUrl"]
     dlq_arn = _queue_arn(sqs, dlq_url)
@@ -142,6 +150,7 @@ def deploy(
             "SqsManagedSseEnabled": "true",
             "VisibilityTimeout": str(settings.visibility_timeout_seconds),
             "MessageRetentionPeriod": str(settings.message_retention_seconds),
+            "MaximumMessageSize": str(settings.derived["max_message_size"]),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": settings.max_receive_count}
             ),

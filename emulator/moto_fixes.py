@@ -65,6 +65,37 @@ needs it.
 
 11. moto 5.2.5: SendTaskFailure drops its cause: the execution fails with the error and no cause.
    Step Functions keeps both. The correction: the cause is passed on.
+
+12. moto 5.2.5: SQS ignores a queue's RedriveAllowPolicy (SetQueueAttributes takes it, and
+   GetQueueAttributes never returns it), so Terraform's aws_sqs_queue_redrive_allow_policy waits
+   forever for it to be there on create, and for it to go on destroy. SQS keeps and returns it.
+   The correction: it is kept, returned while it is set, and gone once set to "".
+
+13. moto 5.2.5: SetQueueAttributes without `Policy` removes the queue's Policy (moto sets every
+   attribute it is not given to its default). SQS changes only the attributes it is given, so a
+   redrive allow policy set after the queue policy leaves the policy in place. The correction: a
+   Policy not given is left as it was.
+
+14. moto 5.2.5: a queue's RedrivePolicy comes back with a space after each `:` and `,`; SQS
+   returns it without (`{"deadLetterTargetArn":"...","maxReceiveCount":3}`), and the aws provider
+   compares the strings: every plan after an apply shows a change. The correction: SQS's form.
+
+15. moto 5.2.5: ValidateStateMachineDefinition and ListStateMachineVersions are not implemented
+   (a 500 with a traceback), which the aws provider calls on create and read, retrying a 500 for
+   minutes. The correction: a definition that is JSON with States and StartAt is valid (an OK
+   result with no diagnostics; Step Functions checks far more), and a state machine lists the
+   versions it has (none: the module publishes none).
+
+16. moto 5.2.5: a function's LoggingConfig is dropped: GetFunction returns none, so every plan
+   after an apply shows the module's logging_config as a change. Lambda keeps it. The
+   correction: it is kept, and returned, as CreateFunction or UpdateFunctionConfiguration gave it
+   (with Lambda's defaults for what they left out).
+
+17. moto 5.2.5: an SQS event source mapping makes moto run the function itself, on each message,
+   which it cannot do without Docker: it takes each message once, fails, and puts it back, using
+   one of the message's allowed receives. The emulator runs the function itself, as the event
+   source mapping does on AWS (emulator/consumers.py). The correction: moto keeps the mapping's
+   record, and takes no message.
 """
 
 from __future__ import annotations
@@ -75,10 +106,12 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.dynamodb.models.table import Table
 from moto.sqs.exceptions import QueueDoesNotExist
+from moto.sqs.models import Queue, SQSBackend
 from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.exceptions import InvalidExecutionInput, ValidationException
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
@@ -101,6 +134,13 @@ MOTO_ANSWERS = {
     for name in ("send_task_success", "send_task_failure", "send_task_heartbeat")
 }
 MOTO_EVAL_PARAMETERS = StateTask._eval_parameters
+MOTO_SET_QUEUE_ATTRIBUTES = Queue._set_attributes
+MOTO_QUEUE_ATTRIBUTES = Queue.attributes
+MOTO_GET_QUEUE_ATTRIBUTES = SQSBackend.get_queue_attributes
+MOTO_LAMBDA_FUNCTION = (
+    LambdaFunction.__init__, LambdaFunction.get_configuration, LambdaFunction.update_configuration
+)
+MOTO_CREATE_EVENT_SOURCE_MAPPING = LambdaBackend.create_event_source_mapping
 MAX_INPUT_BYTES = 262_144  # StartExecution's `input`, in UTF-8
 _ONE_PUT_AT_A_TIME = threading.Lock()
 
@@ -279,7 +319,117 @@ def _state_machine_of(backend: StepFunctionsParserBackend, token: str) -> str | 
     return None
 
 
+def queue_attributes_as_sqs(set_attributes: Any, attributes: Any) -> tuple[Any, Any]:
+    """moto's Queue._set_attributes and Queue.attributes, with RedriveAllowPolicy kept and
+    returned, a Policy not given left as it was, and RedrivePolicy in SQS's compact JSON."""
+
+    def set_as_sqs(self: Any, given: dict[str, Any], now: Any = None) -> None:
+        kept_policy = getattr(self, "_policy_json", None)
+        set_attributes(self, given, now)
+        if "Policy" not in given and kept_policy is not None:
+            self._policy_json = kept_policy
+
+    def returned_as_sqs(self: Any) -> dict[str, Any]:
+        result = attributes.fget(self)
+        if getattr(self, "redrive_allow_policy", None):
+            result["RedriveAllowPolicy"] = self.redrive_allow_policy
+        if self.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
+
+    return set_as_sqs, property(returned_as_sqs)
+
+
+def get_queue_attributes_by_name(get: Any) -> Any:
+    """moto's GetQueueAttributes, which also knows the name RedriveAllowPolicy."""
+
+    def get_as_sqs(self: Any, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+        others = [name for name in attribute_names if name != "RedriveAllowPolicy"]
+        found = get(self, queue_name, others) if others else {}
+        policy = self.get_queue(queue_name).attributes.get("RedriveAllowPolicy")
+        if policy and "RedriveAllowPolicy" in attribute_names:
+            found["RedriveAllowPolicy"] = policy
+        return found
+
+    return get_as_sqs
+
+
+def validate_state_machine_definition(self: StepFunctionResponse) -> ActionResult:
+    """Valid when the definition is a JSON object with StartAt and States."""
+    try:
+        definition = json.loads(self._get_param("definition") or "")
+        valid = isinstance(definition, dict) and {"StartAt", "States"} <= definition.keys()
+    except ValueError:
+        valid = False
+    diagnostics = [] if valid else [
+        {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": "Not an ASL definition"}
+    ]
+    return ActionResult({"result": "OK" if valid else "FAIL", "diagnostics": diagnostics})
+
+
+def list_state_machine_versions(self: StepFunctionResponse) -> ActionResult:
+    self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+    return ActionResult({"stateMachineVersions": []})
+
+
+LAMBDA_LOGGING_DEFAULTS = {"LogFormat": "Text"}
+
+
+def function_with_logging_config(init: Any, configuration: Any, update: Any) -> tuple[Any, ...]:
+    """moto's LambdaFunction, keeping the LoggingConfig it is given, and returning it."""
+
+    def init_keeping(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kw: Any) -> None:
+        init(self, account_id, spec, *args, **kw)
+        name = self.function_name
+        self.logging_config = {
+            **LAMBDA_LOGGING_DEFAULTS,
+            "LogGroup": f"/aws/lambda/{name}",
+            **(spec.get("LoggingConfig") or {}),
+        }
+
+    def configuration_with_it(self: Any, *args: Any, **kw: Any) -> dict[str, Any]:
+        config = configuration(self, *args, **kw)
+        if hasattr(self, "logging_config"):
+            config["LoggingConfig"] = self.logging_config
+        return config
+
+    def update_keeping(self: Any, updates: dict[str, Any]) -> dict[str, Any]:
+        if "LoggingConfig" in updates:
+            self.logging_config = {**self.logging_config, **updates["LoggingConfig"]}
+        return update(self, updates)
+
+    return init_keeping, configuration_with_it, update_keeping
+
+
+def mapping_that_takes_no_message(create: Any) -> Any:
+    """moto's CreateEventSourceMapping, its record kept, its queue left to the emulator."""
+
+    def create_record_only(self: Any, spec: dict[str, Any]) -> Any:
+        from moto.sqs.models import sqs_backends
+
+        mapping = create(self, spec)
+        for queue in sqs_backends[self.account_id][self.region_name].queues.values():
+            queue.lambda_event_source_mappings.clear()
+        return mapping
+
+    return create_record_only
+
+
 def apply() -> None:
+    Queue._set_attributes, Queue.attributes = queue_attributes_as_sqs(  # type: ignore[method-assign]
+        MOTO_SET_QUEUE_ATTRIBUTES, MOTO_QUEUE_ATTRIBUTES
+    )
+    SQSBackend.get_queue_attributes = get_queue_attributes_by_name(MOTO_GET_QUEUE_ATTRIBUTES)  # type: ignore[method-assign]
+    StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition  # type: ignore[attr-defined]
+    StepFunctionResponse.list_state_machine_versions = list_state_machine_versions  # type: ignore[attr-defined]
+    (
+        LambdaFunction.__init__,  # type: ignore[method-assign]
+        LambdaFunction.get_configuration,  # type: ignore[method-assign]
+        LambdaFunction.update_configuration,  # type: ignore[method-assign]
+    ) = function_with_logging_config(*MOTO_LAMBDA_FUNCTION)
+    LambdaBackend.create_event_source_mapping = mapping_that_takes_no_message(  # type: ignore[method-assign]
+        MOTO_CREATE_EVENT_SOURCE_MAPPING
+    )
     StepFunctionsParserBackend._get_executions = started_executions  # type: ignore[method-assign]
     Table.put_item = atomic_put_item  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = start_execution_as_aws  # type: ignore[method-assign]
@@ -294,3 +444,51 @@ def apply() -> None:
     for name, answer in answers.items():
         setattr(StepFunctionResponse, name, answered_within_the_callers_rights(answer))
     StateTask._eval_parameters = parameters_within_the_payload_quota  # type: ignore[method-assign]
+
+
+MOTO_ACCOUNT = "123456789012"  # the account moto answers as
+POWERTOOLS_PUBLISHER = "017000801446"  # locals.tf's powertools_publisher
+
+
+def seed_powertools_layer(account_id: str, region: str, releases: tuple[str, ...]) -> None:
+    """Powertools' public SSM parameters (`/aws/service/powertools/python/<arch>/python3.12/
+    <release>`) and the layers they name, as Powertools publishes them from its own account.
+    moto refuses to create a parameter under /aws/ through its API, so they are put in its backend
+    here; the layer versions carry the publisher's ARN, as Lambda reports a layer of another
+    account's, so that a plan after the apply shows no change."""
+    import base64
+    import io
+    import zipfile
+
+    from moto.awslambda.models import LayerVersion, lambda_backends
+    from moto.ssm.models import Parameter, ssm_backends
+
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("python/README", "Powertools comes from the emulator's environment.\n")
+    lambda_backend = lambda_backends[account_id][region]
+    parameters = ssm_backends[account_id][region]._parameters
+    for architecture in ("arm64", "x86_64"):
+        name = f"AWSLambdaPowertoolsPythonV3-python312-{architecture}"
+        if lambda_backend._layers._layers.get(name) is None:
+            spec = {
+                "LayerName": name,
+                "Content": {"ZipFile": base64.b64encode(package.getvalue()).decode()},
+                "CompatibleRuntimes": ["python3.12"],
+                "CompatibleArchitectures": [architecture],
+            }
+            lambda_backend._layers.put_layer_version(
+                LayerVersion(spec, account_id=POWERTOOLS_PUBLISHER, region=region)
+            )
+        layer = lambda_backend._layers._layers[name]
+        (version,) = layer.layer_versions.values()
+        for release in releases:
+            key = f"/aws/service/powertools/python/{architecture}/python3.12/{release}"
+            if not parameters.get(key):
+                parameters[key].append(
+                    Parameter(
+                        account_id=account_id, name=key, value=version.arn,
+                        parameter_type="String", description=None, allowed_pattern=None,
+                        keyid=None, last_modified_date=0, version=1, data_type="text",
+                    )  # fmt: skip
+                )

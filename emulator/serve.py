@@ -10,12 +10,14 @@ deployment."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shlex
 import shutil
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,7 @@ from emulator import external_system
 from emulator.approval_page import serving_approvals
 from emulator.consumers import Consumers
 from emulator.deployment import (
+    Approval,
     Deployment,
     Settings,
     create_worker_mapping,
@@ -36,7 +39,7 @@ from emulator.external_system import INBOX_VARIABLE
 from emulator.server import free_port, moto_server, port_is_free
 from emulator.stopping import StopSignal
 from emulator.terraform import ROOT
-from emulator.work_examples import WorkExamples
+from emulator.work_examples import WorkExamples, shown
 from worker.handoff import takes_callback
 
 if TYPE_CHECKING:
@@ -47,6 +50,9 @@ REGION = "us-east-1"
 # environments: by default 2, the fewest an SQS event source mapping runs (maximum_concurrency).
 WORKERS = 2
 TERRAFORM_TYPES = {str: "string", int: "number", float: "number", bool: "bool"}
+# The Powertools releases whose public parameters the emulator answers: the module's default and
+# "latest" (var.powertools_version).
+POWERTOOLS_RELEASES = ("3.37.0", "latest")
 
 
 def files(port: int) -> tuple[Path, Path, Path]:
@@ -62,7 +68,7 @@ def files(port: int) -> tuple[Path, Path, Path]:
 
 def serve(
     port: int,
-    settings: Settings,
+    settings: Settings | None,
     show_logs: bool = False,
     outputs_file: Path | None = None,
     worker_log: Path | None = None,
@@ -70,14 +76,16 @@ def serve(
     hand_off: bool = False,
     answer_hand_offs: bool = False,
     approval_work: bool = False,
+    terraform: TerraformRoot | None = None,
 ) -> int:
-    """Serve the pattern deployed with `settings` until Ctrl-C or SIGTERM. The team's work, if it
-    hands tasks off, hands them to the inbox of a stand-in for its external system (emulator/
-    external_system.py), which the user answers from, or, with `answer_hand_offs`, the stand-in,
-    as the work's handed-off example says; with `hand_off`, the worker runs a work of the
-    emulator's own instead, which hands every task off to that inbox, and with `approval_work`
-    one that asks the approval service (var.approval) for every task."""
-    for warning in settings.warnings:
+    """Serve the pattern until Ctrl-C or SIGTERM: applied by real Terraform (`terraform`: the
+    module or a root of the user's, with its variables), or else deployed in-process with
+    `settings`. The team's work, if it hands tasks off, hands them to the inbox of a stand-in for
+    its external system (emulator/external_system.py), which the user answers from, or, with
+    `answer_hand_offs`, the stand-in, as the work's handed-off example says; with `hand_off`, the
+    worker runs a work of the emulator's own instead, which hands every task off to that inbox,
+    and with `approval_work` one that asks the approval service (var.approval) for every task."""
+    for warning in settings.warnings if settings else ():
         print(f"Terraform warns (as at plan): {warning}", file=sys.stderr)
     if not port_is_free(port):
         print(
@@ -97,19 +105,17 @@ def serve(
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(key, "testing")  # moto takes any
-        os.environ["AWS_DEFAULT_REGION"] = REGION  # the approval page's clients
-        sqs = boto3.client("sqs", region_name=REGION)
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        lambda_client = boto3.client("lambda", region_name=REGION)
         page_port = port + 1 if port_is_free(port + 1) else free_port()
-        deployment = deploy(
-            sqs, sfn, settings, approval_page_url=f"http://127.0.0.1:{page_port}/approvals"
-        )
-        name = deployment.state_machine_arn.rsplit(":", 1)[1]
-        uuid = create_worker_mapping(
-            lambda_client, boto3.client("iam", region_name=REGION), deployment, f"{name}-worker"
-        )
-        log_groups = create_log_groups(boto3.client("logs", region_name=REGION), name)
+        page_url = f"http://127.0.0.1:{page_port}/approvals"
+        if terraform is not None:
+            served = applied_by_terraform(endpoint, port, terraform, page_url)
+        else:
+            assert settings is not None
+            served = deployed_in_process(endpoint, settings, page_url)
+        if served is None:
+            return 1
+        os.environ["AWS_DEFAULT_REGION"] = served.region  # the approval page's clients
+        sqs = boto3.client("sqs", region_name=served.region)
         from work import do_work  # the team's work, as the worker processes will run it
 
         examples = WorkExamples.load()
@@ -126,35 +132,38 @@ def serve(
                 stand_in_answers = True
         # the user answers from the inbox (not from the approval page)
         answering = work is not None and not approval_work and not answer_hand_offs
-        outputs = emulator_outputs(
-            endpoint,
-            deployment,
-            uuid,
-            log_groups,
-            None if show_logs else worker_log,
-            stand_in_answers,
-        )
+        outputs = {
+            **served.outputs,
+            **emulator_extras(endpoint, None if show_logs else worker_log, stand_in_answers),
+        }
         if work is not None and not approval_work:
             inbox.parent.mkdir(parents=True, exist_ok=True)
             inbox.unlink(missing_ok=True)
             os.environ[INBOX_VARIABLE] = str(inbox)
-        pool = Consumers(
-            endpoint,
-            deployment,
-            min(settings.maximum_concurrency or workers, workers),
-            work=work,
-            mapping_uuid=uuid,
-            log_dir=outputs_file.with_suffix(".workers"),
-            log=Path("/dev/stderr") if show_logs else worker_log,
-        )
+        pools = [
+            Consumers(
+                endpoint,
+                function,
+                min(served.concurrency or workers, workers),
+                work=work,
+                mapping_uuid=function.mapping_uuid,
+                log_dir=outputs_file.with_suffix(".workers") / str(index),
+                log=Path("/dev/stderr") if show_logs else worker_log,
+            )
+            for index, function in enumerate(served.functions)
+        ]
         try:
-            with pool, serving_approvals(deployment, sqs, page_port):
+            with contextlib.ExitStack() as running:
+                for pool in pools:
+                    running.enter_context(pool)
+                running.enter_context(serving_approvals(served.approval, sqs, page_port))
                 # Written once the workers poll: whoever reads the file finds the pattern whole.
                 outputs_file.parent.mkdir(parents=True, exist_ok=True)
                 outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
                 print(
                     instructions(
                         endpoint,
+                        served.region,
                         outputs,
                         outputs_file,
                         HandOffs(examples, takes_callback(do_work), hand_off, answering, inbox),
@@ -166,8 +175,111 @@ def serve(
         finally:
             outputs_file.unlink(missing_ok=True)
             inbox.unlink(missing_ok=True)  # live tokens, of a deployment that is gone
-            shutil.rmtree(pool.log_dir, ignore_errors=True)  # their reports: the soak's only
+            shutil.rmtree(outputs_file.with_suffix(".workers"), ignore_errors=True)
     return 0
+
+
+@dataclass(frozen=True)
+class TerraformRoot:
+    """What `make serve` applies with real Terraform: a root (the module itself, or one of the
+    user's that calls it) and its variables."""
+
+    root: Path
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Served:
+    """A deployment on the endpoint, whichever way it was made."""
+
+    region: str
+    functions: list[Any]  # what emulator.consumers runs: Deployment or CreatedFunction
+    outputs: dict[str, dict[str, Any]]  # as `terraform output -json` gives them
+    approval: Approval | None
+    concurrency: int | None  # the event source mapping's cap
+
+
+def applied_by_terraform(
+    endpoint: str, port: int, given: TerraformRoot, page_url: str
+) -> Served | None:
+    """`terraform init` and `apply` of the root into the endpoint, with progress; what Terraform
+    created, read back for the worker processes. None, having said why, if Terraform failed."""
+    from emulator import moto_fixes
+    from emulator.apply import ApplyError, Terraform, progress_line, root_region
+    from emulator.created import created_functions
+
+    region = root_region(given.root) or REGION
+    moto_fixes.apply()
+    moto_fixes.seed_powertools_layer(moto_fixes.MOTO_ACCOUNT, region, POWERTOOLS_RELEASES)
+    started = time.monotonic()
+    try:
+        applying = Terraform(given.root, endpoint, f"serve-{port}", given.variables, region)
+        print(f"Applying {shown(given.root)} with real Terraform into the emulator ...", flush=True)
+        versions = applying.init()
+        print(
+            "  providers: " + ", ".join(f"hashicorp/{n} {v}" for n, v in versions.items()),
+            flush=True,
+        )
+
+        def show(line: str) -> None:
+            if (shown_line := progress_line(line)) is not None:
+                print(shown_line, flush=True)
+
+        applying.apply(on_line=show)
+        outputs = applying.outputs()
+    except ApplyError as failed:
+        print(f"serve: {failed}", file=sys.stderr)
+        return None
+    print(f"Applied in {time.monotonic() - started:.0f} s.", flush=True)
+    clients = {
+        **{f"{s}:{r}": boto3.client(s, region_name=r) for s in ("lambda", "sqs") for r in (region,)},
+        "iam": boto3.client("iam", region_name=region),
+    }
+    functions = created_functions(clients, applying.build / "functions")
+    approval = None
+    for function in functions:
+        environment = function.environment
+        if "APPROVAL_TABLE_NAME" in environment:
+            # The page is served here, not by API Gateway: the links the worker publishes name it.
+            environment["APPROVAL_PAGE_URL"] = page_url
+            approval = approval or Approval(
+                environment["APPROVAL_TABLE_NAME"], environment["APPROVAL_TOPIC_ARN"], page_url
+            )
+    return Served(region, functions, outputs, approval, None)
+
+
+def deployed_in_process(endpoint: str, settings: Settings, page_url: str) -> Served:
+    """The emulator's in-process deployment (emulator/deployment.py), with the records moto
+    keeps of the worker's function and mapping, and its log groups."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    deployment = deploy(sqs, sfn, settings, approval_page_url=page_url)
+    name = deployment.state_machine_arn.rsplit(":", 1)[1]
+    uuid = create_worker_mapping(
+        boto3.client("lambda", region_name=REGION),
+        boto3.client("iam", region_name=REGION),
+        deployment,
+        f"{name}-worker",
+    )
+    log_groups = create_log_groups(boto3.client("logs", region_name=REGION), name)
+    return Served(
+        REGION,
+        [InProcessFunction(deployment, uuid)],
+        emulator_outputs(deployment, uuid, log_groups),
+        deployment.approval,
+        settings.maximum_concurrency,
+    )
+
+
+@dataclass(frozen=True)
+class InProcessFunction:
+    """The in-process deployment's worker, with its mapping's UUID, for emulator.consumers."""
+
+    deployment: Deployment
+    mapping_uuid: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.deployment, name)
 
 
 def create_log_groups(logs: BaseClient, name: str) -> dict[str, str]:
@@ -183,16 +295,10 @@ def create_log_groups(logs: BaseClient, name: str) -> dict[str, str]:
 
 
 def emulator_outputs(
-    endpoint: str,
-    deployment: Deployment,
-    uuid: str,
-    log_groups: dict[str, str],
-    worker_log: Path | None,
-    stand_in_answers: bool = False,
+    deployment: Deployment, uuid: str, log_groups: dict[str, str]
 ) -> dict[str, dict[str, Any]]:
-    """outputs.tf's outputs for the emulator's deployment, as `terraform output -json` gives
-    them, and what the emulator has instead of AWS: its endpoint, the worker's log file, and
-    whether it answers the work's handed-off tasks, standing in for the team's system."""
+    """outputs.tf's outputs for the in-process deployment, as `terraform output -json` gives
+    them."""
     values: dict[str, Any] = {
         "region": REGION,
         "task_timeout_seconds": deployment.settings.task_timeout_seconds,
@@ -209,15 +315,42 @@ def emulator_outputs(
         else None,
         "approval_page_url": deployment.approval.page_url if deployment.approval else None,
         "approval_topic_arn": deployment.approval.topic_arn if deployment.approval else None,
-        "endpoint_url": endpoint,
-        "worker_log_file": str(worker_log) if worker_log else None,
-        "hand_offs_answered_by_the_emulator": stand_in_answers,
     }
+    return as_terraform_outputs(values)
+
+
+def emulator_extras(
+    endpoint: str, worker_log: Path | None, stand_in_answers: bool
+) -> dict[str, dict[str, Any]]:
+    """What the emulator has instead of AWS, beside the outputs: its endpoint, the worker's log
+    file, and whether it answers the work's handed-off tasks, standing in for the team's system."""
+    return as_terraform_outputs(
+        {
+            "endpoint_url": endpoint,
+            "worker_log_file": str(worker_log) if worker_log else None,
+            "hand_offs_answered_by_the_emulator": stand_in_answers,
+        }
+    )
+
+
+def as_terraform_outputs(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {  # Terraform leaves an output whose value is null out of its state and its listing
         name: {"sensitive": False, "type": TERRAFORM_TYPES[type(value)], "value": value}
         for name, value in values.items()
         if value is not None
     }
+
+
+def instance_outputs(values: dict[str, Any]) -> dict[str, Any]:
+    """The module's outputs among a root's: its own (the module applied alone), or the first
+    output that is an instance's (`output "orders" { value = module.callback["orders"] }`)."""
+    if "state_machine_arn" in values:
+        return values
+    for value in values.values():
+        if isinstance(value, dict) and "state_machine_arn" in value:
+            extras = ("endpoint_url", "worker_log_file", "hand_offs_answered_by_the_emulator")
+            return {**value, **{name: values[name] for name in extras if name in values}}
+    raise ValueError("no output of the root is an instance of the module (state_machine_arn)")
 
 
 @dataclass(frozen=True)
@@ -242,12 +375,17 @@ class HandOffs:
 
 
 def instructions(
-    endpoint: str, outputs: dict[str, dict[str, Any]], outputs_file: Path, hand_offs: HandOffs
+    endpoint: str,
+    region: str,
+    outputs: dict[str, dict[str, Any]],
+    outputs_file: Path,
+    hand_offs: HandOffs,
 ) -> str:
     """Commands to try that run verbatim, every time: each start gets a name of its own. For a work
-    that hands tasks off, the user answers them, as an approver would."""
-    value = {name: output["value"] for name, output in outputs.items()}
-    aws = f"aws --endpoint-url {endpoint} --region {REGION}"
+    that hands tasks off, the user answers them, as an approver would. For a root of the user's,
+    the commands are for the first instance of the module among its outputs."""
+    value = instance_outputs({name: output["value"] for name, output in outputs.items()})
+    aws = f"aws --endpoint-url {endpoint} --region {region}"
     examples = hand_offs.examples
     logs = f"in {value['worker_log_file']}" if "worker_log_file" in value else "on stderr"
 

@@ -3,17 +3,16 @@
 # submodule's (modules/*/tests/) and each example's (examples/*/tests/), which plans the example
 # as on a first apply.
 #
-#   tests/terraform-test.sh            terraform init (downloading the providers if need be), then
-#                                      terraform test: make test-terraform
-#   tests/terraform-test.sh --offline  the same with the providers already at hand only (an
-#                                      earlier init here, a plugin cache, a filesystem mirror);
-#                                      without them one line says so and it exits 0: make test
+#   tests/terraform-test.sh            terraform init, then terraform test: make test-terraform;
+#                                      without the providers it fails, saying why
+#   tests/terraform-test.sh --offline  the same, but without the providers one line says so and
+#                                      it exits 0
 #
 # Terraform's working files go to build/terraform-test, so an init of your own here is untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HOW="make test-terraform runs it, downloading the hashicorp/aws, archive, external and random providers (several hundred MB)"
+HOW="make test-terraform runs it where the hashicorp/aws provider is at hand (the registry, or a filesystem mirror: TF_PROVIDER_MIRROR names one)"
 offline=false
 [[ ${1:-} == --offline ]] && offline=true
 
@@ -34,28 +33,15 @@ printf '%s\n' 1.11.0 "$version" | sort -V -C || skip "Terraform ${version:-of un
 build=$PWD/build/terraform-test
 export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 mkdir -p "$build"
-if $offline; then
-  # Terraform may install providers only from these folders: never from the network.
-  mirrors=()
-  for dir in .terraform/providers "${TF_PLUGIN_CACHE_DIR:-}" \
-    "$(sed -n 's/^[[:space:]]*plugin_cache_dir[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' ~/.terraformrc 2>/dev/null)" \
-    ~/.terraform.d/plugin-cache ~/.terraform.d/plugins ~/.local/share/terraform/plugins \
-    /usr/local/share/terraform/plugins /usr/share/terraform/plugins; do
-    [[ -n $dir && -d $dir ]] && mirrors+=("$(cd "$dir" && pwd)")
-  done
-  ((${#mirrors[@]})) || skip "no providers at hand (no earlier init, plugin cache or mirror)"
-  # They are mirrors now, not a cache to install into (and the CLI configuration replaces yours).
-  unset TF_PLUGIN_CACHE_DIR
-  export TF_CLI_CONFIG_FILE=$build/offline.tfrc
-  {
-    echo "provider_installation {"
-    for dir in "${mirrors[@]}"; do printf '  filesystem_mirror {\n    path = "%s"\n  }\n' "$dir"; done
-    echo "}"
-  } >"$TF_CLI_CONFIG_FILE"
-else
-  export TF_PLUGIN_CACHE_DIR=$build/plugin-cache # each folder's init downloads them only once
-  mkdir -p "$TF_PLUGIN_CACHE_DIR"
-fi
+# The providers as the emulator takes them (emulator/apply.py): the registry where it answers,
+# else a filesystem mirror on this machine for hashicorp/aws, and the emulator's stand-ins for
+# archive, random and external where no mirror holds them (mock_provider blocks take only their
+# schemas). The CLI configuration is this run's own: yours is untouched.
+unset TF_PLUGIN_CACHE_DIR
+export TF_CLI_CONFIG_FILE=$build/terraform.rc
+python=${PYTHON:-.venv/bin/python}
+[[ -x $python ]] || python=python3
+why=$("$python" -m emulator.apply cli-config "$TF_CLI_CONFIG_FILE" 2>&1) || skip "${why:-no providers at hand}"
 [[ -t 1 ]] && color=() || color=(-no-color)
 
 status=0
@@ -63,16 +49,17 @@ for dir in . modules/*/ examples/*/; do
   [[ $dir == . ]] || compgen -G "$dir/tests/*.tftest.hcl" >/dev/null || continue
   name=${dir%/}
   [[ $name == . ]] && name=module
-  export TF_DATA_DIR=$build/${name//\//-}
-  log=$TF_DATA_DIR.init.log
+  # In a copy: the lock file this init writes names the stand-ins, and must never be yours.
+  copy=$("$python" -m emulator.apply copy "$dir" "$build/${name//\//-}")
+  log=$build/${name//\//-}.init.log
   echo "terraform test: $name"
-  if ! terraform -chdir="$dir" init -backend=false -input=false -no-color >"$log" 2>&1; then
+  if ! terraform -chdir="$copy" init -backend=false -input=false -no-color >"$log" 2>&1; then
     reason=$(grep -m1 -o 'could not connect to [^:]*' "$log" ||
       grep -m1 -o 'Could not retrieve[^.]*\|no available releases[^.]*\|Failed to [^.]*' "$log" || echo "see $log")
     $offline && skip "the providers are not all at hand ($reason)"
     echo "terraform test: terraform init could not install the providers ($reason; all of it in $log)." >&2
     exit 1
   fi
-  terraform -chdir="$dir" test "${color[@]}" || status=1
+  terraform -chdir="$copy" test "${color[@]}" || status=1
 done
 exit $status

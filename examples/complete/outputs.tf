@@ -12,3 +12,8 @@ output "orders" {
   description = "Every output of the orders instance, for `terraform output -json orders` (make test-deployed reads it)."
   value       = module.callback["orders"]
 }
+
+output "refunds" {
+  description = "Every output of the refunds instance, for `terraform output -json refunds`."
+  value       = module.callback["refunds"]
+}

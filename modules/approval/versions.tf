@@ -4,11 +4,11 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = ">= 5.100"
     }
     archive = {
       source  = "hashicorp/archive"
-      version = "~> 2.7"
+      version = ">= 2.7"
     }
   }
 }

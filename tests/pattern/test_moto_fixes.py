@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 import moto
 import pytest
 from botocore.exceptions import ClientError
+from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.dynamodb.models.table import Table
+from moto.sqs.models import Queue
 from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
@@ -27,7 +29,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from emulator import moto_fixes
 from emulator.emf import worker_metrics
 from tests.pattern.fake_work import sleeps, succeeds
-from tests.pattern.helpers import failed_ids
+from tests.pattern.helpers import client, failed_ids
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -457,4 +459,192 @@ def test_moto_still_needs_the_cause_correction(
     # If this fails, moto keeps the cause itself: remove correction 11.
     assert "cause" not in pattern.wait(execution), (
         f"moto {moto.__version__} keeps SendTaskFailure's cause: remove correction 11"
+    )
+
+
+# Corrections 12 to 17: what the aws provider needs of the emulator to apply the module, plan it
+# again with no change, and destroy it (make test-apply runs the whole cycle).
+
+
+def queues_with_policies(aws: Aws) -> tuple[Any, str, str]:
+    """A task queue and its DLQ, the DLQ's Policy set first, then its RedriveAllowPolicy, as
+    Terraform sets them."""
+    moto_fixes.apply()
+    sqs = client("sqs")
+    dlq = sqs.create_queue(QueueName="probe-dlq")["QueueUrl"]
+    tasks = sqs.create_queue(QueueName="probe-tasks")["QueueUrl"]
+    tasks_arn = sqs.get_queue_attributes(QueueUrl=tasks, AttributeNames=["QueueArn"])
+    deny = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}  # fmt: skip
+    policy = {"Version": "2012-10-17", "Statement": [deny]}
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"Policy": json.dumps(policy)})
+    allow = {"redrivePermission": "byQueue",
+             "sourceQueueArns": [tasks_arn["Attributes"]["QueueArn"]]}  # fmt: skip
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"RedriveAllowPolicy": json.dumps(allow)})
+    return sqs, dlq, json.dumps(allow)
+
+
+def test_a_redrive_allow_policy_is_kept_and_the_policy_beside_it(aws: Aws) -> None:
+    sqs, dlq, allow = queues_with_policies(aws)
+
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+
+    assert attributes["RedriveAllowPolicy"] == allow
+    assert "Policy" in attributes
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"RedriveAllowPolicy": ""})
+    gone = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert "RedriveAllowPolicy" not in gone
+
+
+def test_moto_still_needs_the_queue_attribute_corrections(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(moto_fixes, "apply", lambda: None)
+    monkeypatch.setattr(Queue, "_set_attributes", moto_fixes.MOTO_SET_QUEUE_ATTRIBUTES)
+    monkeypatch.setattr(Queue, "attributes", moto_fixes.MOTO_QUEUE_ATTRIBUTES)
+    sqs, dlq, _ = queues_with_policies(aws)
+
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+
+    # If this fails, moto keeps both itself: remove corrections 12 and 13.
+    assert "RedriveAllowPolicy" not in attributes and "Policy" not in attributes, (
+        f"moto {moto.__version__} keeps a queue's RedriveAllowPolicy and Policy: remove "
+        "corrections 12 and 13"
+    )
+
+
+def redrive_policy(aws: Aws) -> str:
+    sqs = client("sqs")
+    dlq = sqs.create_queue(QueueName="probe-dlq")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
+    policy = {"deadLetterTargetArn": arn["QueueArn"], "maxReceiveCount": 3}
+    tasks = sqs.create_queue(
+        QueueName="probe-tasks", Attributes={"RedrivePolicy": json.dumps(policy)}
+    )["QueueUrl"]
+    return sqs.get_queue_attributes(QueueUrl=tasks, AttributeNames=["All"])["Attributes"][
+        "RedrivePolicy"
+    ]
+
+
+def test_a_redrive_policy_comes_back_in_sqss_compact_form(aws: Aws) -> None:
+    moto_fixes.apply()
+
+    assert ": " not in redrive_policy(aws) and ", " not in redrive_policy(aws)
+
+
+def test_moto_still_needs_the_redrive_policy_correction(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Queue, "attributes", moto_fixes.MOTO_QUEUE_ATTRIBUTES)
+
+    # If this fails, moto returns SQS's form itself: remove correction 14.
+    assert ": " in redrive_policy(aws), (
+        f"moto {moto.__version__} returns the compact RedrivePolicy: remove correction 14"
+    )
+
+
+def test_a_definition_is_validated_and_a_state_machine_lists_its_versions(pattern: Pattern) -> None:
+    sfn, arn = pattern.aws.sfn, pattern.deployment.state_machine_arn
+
+    valid = sfn.validate_state_machine_definition(definition=json.dumps(pattern.definition()))
+    invalid = sfn.validate_state_machine_definition(definition='{"States": {}}')
+    versions = sfn.list_state_machine_versions(stateMachineArn=arn)
+
+    assert (valid["result"], invalid["result"]) == ("OK", "FAIL")
+    assert versions["stateMachineVersions"] == []
+
+
+def test_moto_still_needs_the_validation_and_versions_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(StepFunctionResponse, "validate_state_machine_definition")
+
+    # If this fails, moto answers it itself: remove correction 15.
+    with pytest.raises(Exception):  # noqa: B017, PT011 (moto answers a 500: botocore's error)
+        pattern.aws.sfn.validate_state_machine_definition(definition='{"States": {}}')
+
+
+def function_logging(aws: Aws) -> dict[str, Any]:
+    lambda_client = client("lambda")
+    iam = client("iam")
+    role = iam.create_role(RoleName="probe", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lambda_client.create_function(
+        FunctionName="probe", Runtime="python3.12", Role=role, Handler="a.b",
+        Code={"ZipFile": zip_of("a.py", "")},
+        LoggingConfig={"LogFormat": "Text", "LogGroup": "/aws/lambda/probe-group"},
+    )  # fmt: skip
+    return lambda_client.get_function(FunctionName="probe")["Configuration"].get("LoggingConfig", {})
+
+
+def zip_of(name: str, text: str) -> bytes:
+    import io
+    import zipfile
+
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr(name, text)
+    return package.getvalue()
+
+
+def test_a_functions_logging_config_is_kept(aws: Aws) -> None:
+    moto_fixes.apply()
+
+    assert function_logging(aws) == {"LogFormat": "Text", "LogGroup": "/aws/lambda/probe-group"}
+
+
+def test_moto_still_needs_the_logging_config_correction(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    init, configuration, update = moto_fixes.MOTO_LAMBDA_FUNCTION
+    monkeypatch.setattr(LambdaFunction, "__init__", init)
+    monkeypatch.setattr(LambdaFunction, "get_configuration", configuration)
+
+    # If this fails, moto keeps it itself: remove correction 16.
+    assert function_logging(aws) == {}, (
+        f"moto {moto.__version__} keeps a function's LoggingConfig: remove correction 16"
+    )
+
+
+def mapped_queue(aws: Aws) -> tuple[Any, str]:
+    """A queue with an SQS event source mapping to a function, and a message sent to it."""
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName="probe-mapped")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    function_logging(aws)
+    client("lambda").create_event_source_mapping(
+        EventSourceArn=arn["QueueArn"], FunctionName="probe", BatchSize=1
+    )
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    return sqs, url
+
+
+def test_a_mapping_leaves_its_queues_messages_to_the_emulators_worker(aws: Aws) -> None:
+    moto_fixes.apply()
+    sqs, url = mapped_queue(aws)
+
+    received = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])
+
+    # THEN the message's first receive is the worker's: moto took none of its allowed receives
+    (message,) = received["Messages"]
+    assert message["Attributes"]["ApproximateReceiveCount"] == "1"
+
+
+def test_moto_still_needs_the_mapping_correction(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        LambdaBackend, "create_event_source_mapping", moto_fixes.MOTO_CREATE_EVENT_SOURCE_MAPPING
+    )
+    moto_fixes.apply()
+    monkeypatch.setattr(
+        LambdaBackend, "create_event_source_mapping", moto_fixes.MOTO_CREATE_EVENT_SOURCE_MAPPING
+    )
+    sqs, url = mapped_queue(aws)
+
+    received = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])
+
+    # If this fails, moto leaves the messages alone itself: remove correction 17.
+    messages = received.get("Messages", [])
+    assert not messages or messages[0]["Attributes"]["ApproximateReceiveCount"] != "1", (
+        f"moto {moto.__version__} no longer takes a mapped queue's messages: remove correction 17"
     )

@@ -101,7 +101,7 @@ def start_serve(port: int, folder: Path, args: str = "", **make_variables: str) 
     outputs = re.search(r"--outputs (\S+)", args)
     with screen.open("w") as out:
         process = subprocess.Popen(
-            [*MAKE, "serve", f"PORT={port}", f"ARGS={args}"]
+            [*MAKE, "serve", f"PORT={port}", f"ARGS=--in-process {args}"]
             + [f"{name}={value}" for name, value in make_variables.items()],
             cwd=ROOT,
             stdout=out,
@@ -404,7 +404,7 @@ def test_make_serve_on_a_port_in_use_says_so_and_exits_non_zero() -> None:
         holder.listen()
         port = holder.getsockname()[1]
         run = subprocess.run(
-            [*MAKE, "serve", f"PORT={port}", "ARGS=--var max_receive_count=10"],
+            [*MAKE, "serve", f"PORT={port}", "ARGS=--in-process --var max_receive_count=10"],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -72,12 +72,12 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
     "batching_window_seconds": (300, [(-1, "from 0 to 300"), (301, "300"), (0.5, "an integer")]),
     "maximum_concurrency": (1000, [(1, "from 2 to 1000"), (1001, "1000"), (2.5, "an integer")]),
     "provisioned_pollers": (
-        {"minimum": 2, "maximum": 10000},
+        {"minimum": 2, "maximum": 2000},
         [
             ({"minimum": 1, "maximum": 10}, "minimum = an integer from 2 to 200"),
             ({"minimum": 201, "maximum": 300}, "from 2 to 200"),
-            ({"minimum": 10, "maximum": 5}, "from minimum to 10000"),
-            ({"minimum": 2, "maximum": 10001}, "10000"),
+            ({"minimum": 10, "maximum": 5}, "from minimum to 2000"),
+            ({"minimum": 2, "maximum": 2001}, "2000"),
             ({"minimum": 2.5, "maximum": 10}, "an integer"),
         ],
     ),

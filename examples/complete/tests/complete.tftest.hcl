@@ -4,14 +4,19 @@
 # `make test-terraform` in the pattern's folder runs it, or `terraform test` here.
 
 mock_provider "aws" {
-  # What the provider reads at plan where the module checks it: the Region, and the Powertools
-  # layer its public parameter names (the module refuses a layer that is not Powertools' own).
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1" }
+  # What the provider reads at plan where the module checks it: the Powertools layer its public
+  # parameter names, in the parameter's Region (the module refuses a layer that is not
+  # Powertools' own), and the policy documents' JSON (the real provider refuses a role whose
+  # policy is not JSON).
+  mock_data "aws_ssm_parameter" {
+    defaults = {
+      arn            = "arn:aws:ssm:eu-west-1::parameter/aws/service/powertools/python/arm64/python3.12/3.37.0"
+      insecure_value = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:18"
+    }
   }
 
-  mock_data "aws_ssm_parameter" {
-    defaults = { insecure_value = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:18" }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
 }
 
@@ -37,6 +42,19 @@ run "each_instance_runs_its_own_work" {
   override_resource {
     target          = module.callback["refunds"].aws_sfn_state_machine.this
     values          = { arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:cb-refunds" }
+    override_during = plan
+  }
+
+  # The start commands name the Region, which the module reads from its task queue's ARN.
+  override_resource {
+    target          = module.callback["orders"].aws_sqs_queue.this
+    values          = { arn = "arn:aws:sqs:eu-west-1:123456789012:cb-orders-tasks" }
+    override_during = plan
+  }
+
+  override_resource {
+    target          = module.callback["refunds"].aws_sqs_queue.this
+    values          = { arn = "arn:aws:sqs:eu-west-1:123456789012:cb-refunds-tasks" }
     override_during = plan
   }
 

@@ -3,6 +3,12 @@
 
 mock_provider "aws" {
   override_during = plan
+
+  # A policy document's JSON, as the provider renders one: the real provider refuses a role
+  # whose assume_role_policy is not a JSON policy (a mock's default is a random string).
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
 }
 
 mock_provider "archive" {
