@@ -79,7 +79,9 @@ class Providers:
         blocks = []
         for path, names in self._by_folder(plugins).items():
             included = ", ".join(f'"{REGISTRY}/hashicorp/{name}"' for name in sorted(names))
-            blocks.append(f'  filesystem_mirror {{\n    path    = "{path}"\n    include = [{included}]\n  }}')
+            blocks.append(
+                f'  filesystem_mirror {{\n    path    = "{path}"\n    include = [{included}]\n  }}'
+            )
         taken = {name for names in self._by_folder(plugins).values() for name in names}
         excluded = ", ".join(f'"{REGISTRY}/hashicorp/{name}"' for name in sorted(taken))
         blocks.append(f"  direct {{\n    exclude = [{excluded}]\n  }}")
@@ -203,14 +205,17 @@ def working_copy(root: Path, copy: Path) -> Path:
     if copy.exists():
         shutil.rmtree(copy)
     for folder in sorted(folders):
-        shutil.copytree(folder, copy / folder.relative_to(top), ignore=NOT_COPIED, dirs_exist_ok=True)
+        shutil.copytree(
+            folder, copy / folder.relative_to(top), ignore=NOT_COPIED, dirs_exist_ok=True
+        )
     return copy / root.resolve().relative_to(top)
 
 
 def endpoint_override(endpoint: str, region: str | None) -> str:
     """The aws provider pointed at the emulator (an override file: merged into the root's own
     provider block, or the provider's configuration where the root has none)."""
-    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in ENDPOINTS)
+    width = max(map(len, ENDPOINTS))  # as terraform fmt aligns them
+    endpoints = "\n".join(f'    {s.ljust(width)} = "{endpoint}"' for s in ENDPOINTS)
     region_line = f'  region                      = "{region}"\n' if region else ""
     return f"""\
 # Written by the emulator into its own working copy: the aws provider talks to {endpoint}.
@@ -328,7 +333,8 @@ class Terraform:
         selections = json.loads(out).get("provider_selections", {}) if code == 0 else {}
         versions = {name.rsplit("/", 1)[1]: version for name, version in selections.items()}
         return {
-            name: version + (" (the emulator's stand-in)" if name in self.providers.stand_ins else "")
+            name: version
+            + (" (the emulator's stand-in)" if name in self.providers.stand_ins else "")
             for name, version in sorted(versions.items())
         }
 

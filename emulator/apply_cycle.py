@@ -26,7 +26,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -40,6 +39,8 @@ from emulator.server import free_port, moto_server
 from emulator.terraform import ROOT
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from emulator.created import CreatedFunction
     from emulator.deployment import Deployment
 
@@ -95,7 +96,9 @@ def cycle(
 ) -> dict[str, float]:
     region = root_region(root) or "us-east-1"
     moto_fixes.seed_powertools_layer(moto_fixes.MOTO_ACCOUNT, region, POWERTOOLS_RELEASES)
-    terraform = Terraform(root, endpoint, "test-apply-" + label.replace("/", "-"), variables, region)
+    terraform = Terraform(
+        root, endpoint, "test-apply-" + label.replace("/", "-"), variables, region
+    )
     versions = terraform.init()
     print("  providers: " + ", ".join(f"hashicorp/{n} {v}" for n, v in versions.items()))
     terraform.apply(on_line=lambda line: (shown := progress_line(line)) and print(shown))
@@ -167,7 +170,10 @@ def left_in_the_emulator(region: str) -> list[str]:
     """What the emulator still holds in the Region: queues, functions, tables, state machines."""
     sqs = boto3.client("sqs", region_name=region)
     left = sqs.list_queues().get("QueueUrls", [])
-    left += [f["FunctionName"] for f in boto3.client("lambda", region_name=region).list_functions()["Functions"]]
+    left += [
+        f["FunctionName"]
+        for f in boto3.client("lambda", region_name=region).list_functions()["Functions"]
+    ]
     left += boto3.client("dynamodb", region_name=region).list_tables()["TableNames"]
     sfn = boto3.client("stepfunctions", region_name=region)
     left += [m["name"] for m in sfn.list_state_machines()["stateMachines"]]

@@ -59,13 +59,16 @@ class CreatedFunction:
 
 
 def created_functions(clients: dict[str, BaseClient], unpack_to: Path) -> list[CreatedFunction]:
-    """Every SQS event source mapping Terraform created, with its function, in every Region
-    moto holds functions in."""
+    """Every SQS event source mapping Terraform created, with its function, in the Regions of
+    the clients given (`lambda:<region>`, `sqs:<region>`, and `iam`)."""
     from moto.awslambda.models import lambda_backends
 
     found = []
-    for region, backend in lambda_backends[ACCOUNT].items():
-        lambda_client = clients[f"lambda:{region}"]
+    for key, lambda_client in clients.items():
+        if not key.startswith("lambda:"):
+            continue
+        region = key.split(":", 1)[1]
+        backend = lambda_backends[ACCOUNT][region]
         for mapping in lambda_client.list_event_source_mappings()["EventSourceMappings"]:
             if ":sqs:" not in mapping["EventSourceArn"]:
                 continue

@@ -11,7 +11,6 @@ import json
 import uuid
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -20,6 +19,8 @@ from emulator import moto_fixes, principals
 from emulator.terraform import ROOT, evaluate, work_folder
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from botocore.client import BaseClient
 
 # Where the approval page is when nothing serves it (an in-process test, a demo that answers

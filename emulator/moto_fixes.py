@@ -104,7 +104,7 @@ import json
 import re
 import threading
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import AWSError
@@ -122,9 +122,6 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from emulator import principals
 
-if TYPE_CHECKING:
-    from moto.sqs.models import SQSBackend
-
 MOTO_GET_EXECUTIONS = StepFunctionsParserBackend._get_executions
 MOTO_PUT_ITEM = Table.put_item
 MOTO_START_EXECUTION = StepFunctionsParserBackend.start_execution
@@ -138,7 +135,9 @@ MOTO_SET_QUEUE_ATTRIBUTES = Queue._set_attributes
 MOTO_QUEUE_ATTRIBUTES = Queue.attributes
 MOTO_GET_QUEUE_ATTRIBUTES = SQSBackend.get_queue_attributes
 MOTO_LAMBDA_FUNCTION = (
-    LambdaFunction.__init__, LambdaFunction.get_configuration, LambdaFunction.update_configuration
+    LambdaFunction.__init__,
+    LambdaFunction.get_configuration,
+    LambdaFunction.update_configuration,
 )
 MOTO_CREATE_EVENT_SOURCE_MAPPING = LambdaBackend.create_event_source_mapping
 MAX_INPUT_BYTES = 262_144  # StartExecution's `input`, in UTF-8
@@ -361,9 +360,17 @@ def validate_state_machine_definition(self: StepFunctionResponse) -> ActionResul
         valid = isinstance(definition, dict) and {"StartAt", "States"} <= definition.keys()
     except ValueError:
         valid = False
-    diagnostics = [] if valid else [
-        {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": "Not an ASL definition"}
-    ]
+    diagnostics = (
+        []
+        if valid
+        else [
+            {
+                "severity": "ERROR",
+                "code": "SCHEMA_VALIDATION_FAILED",
+                "message": "Not an ASL definition",
+            }
+        ]
+    )
     return ActionResult({"result": "OK" if valid else "FAIL", "diagnostics": diagnostics})
 
 
@@ -378,7 +385,9 @@ LAMBDA_LOGGING_DEFAULTS = {"LogFormat": "Text"}
 def function_with_logging_config(init: Any, configuration: Any, update: Any) -> tuple[Any, ...]:
     """moto's LambdaFunction, keeping the LoggingConfig it is given, and returning it."""
 
-    def init_keeping(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kw: Any) -> None:
+    def init_keeping(
+        self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kw: Any
+    ) -> None:
         init(self, account_id, spec, *args, **kw)
         name = self.function_name
         self.logging_config = {
@@ -487,8 +496,15 @@ def seed_powertools_layer(account_id: str, region: str, releases: tuple[str, ...
             if not parameters.get(key):
                 parameters[key].append(
                     Parameter(
-                        account_id=account_id, name=key, value=version.arn,
-                        parameter_type="String", description=None, allowed_pattern=None,
-                        keyid=None, last_modified_date=0, version=1, data_type="text",
-                    )  # fmt: skip
+                        account_id=account_id,
+                        name=key,
+                        value=version.arn,
+                        parameter_type="String",
+                        description=None,
+                        allowed_pattern=None,
+                        keyid=None,
+                        last_modified_date=0,
+                        version=1,
+                        data_type="text",
+                    )
                 )

@@ -232,7 +232,9 @@ def applied_by_terraform(
         return None
     print(f"Applied in {time.monotonic() - started:.0f} s.", flush=True)
     clients = {
-        **{f"{s}:{r}": boto3.client(s, region_name=r) for s in ("lambda", "sqs") for r in (region,)},
+        **{
+            f"{s}:{r}": boto3.client(s, region_name=r) for s in ("lambda", "sqs") for r in (region,)
+        },
         "iam": boto3.client("iam", region_name=region),
     }
     functions = created_functions(clients, applying.build / "functions")

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tf import schema, types
 from tf.blocks import SetNestedBlock
@@ -113,7 +113,10 @@ class ArchiveFile(DataSource):
             attributes=[
                 schema.Attribute("type", types.String(), required=True),
                 schema.Attribute("output_path", types.String(), required=True),
-                *(schema.Attribute(name, types.String(), optional=True) for name in optional_strings),
+                *(
+                    schema.Attribute(name, types.String(), optional=True)
+                    for name in optional_strings
+                ),
                 schema.Attribute("excludes", types.Set(types.String()), optional=True),
                 schema.Attribute("exclude_symlink_directories", types.Bool(), optional=True),
                 *(schema.Attribute(name, types.String(), computed=True) for name in computed),
@@ -218,8 +221,11 @@ class External(DataSource):
 class StandIn(Provider):
     """One of the three, by name."""
 
-    DATA_SOURCES: dict[str, list[type[DataSource]]] = {"archive": [ArchiveFile], "external": [External]}
-    RESOURCES: dict[str, list[type[Resource]]] = {"random": [RandomId]}
+    DATA_SOURCES: ClassVar[dict[str, list[type[DataSource]]]] = {
+        "archive": [ArchiveFile],
+        "external": [External],
+    }
+    RESOURCES: ClassVar[dict[str, list[type[Resource]]]] = {"random": [RandomId]}
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -23,6 +23,8 @@ def test_checkov_finds_no_failed_check_and_every_skip_says_why() -> None:
             "--framework",
             "terraform",
             "--skip-download",
+            "--skip-path",
+            "build",  # the emulator's working copies of the module
             "-o",
             "json",
         ],

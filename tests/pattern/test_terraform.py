@@ -69,8 +69,8 @@ def test_terraform_loads_the_configuration_and_its_test_suite_without_diagnostic
     assert get[0] == 0, get[2]
     assert code == 0, errors
     assert "Error" not in errors
-    assert "hashicorp/aws] ~> 6.0" in out
-    assert "hashicorp/archive] ~> 2.7" in out
+    assert "hashicorp/aws] >= 5.100.0" in out
+    assert "hashicorp/archive] >= 2.7.0" in out
 
 
 def test_a_root_module_calls_the_pattern_twice_with_for_each(tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ output "state_machine_arns" {{
     assert get[0] == 0, get[2]
     assert providers[0] == 0, providers[2]
     assert "module.callback" in providers[1]
-    assert "provider[registry.terraform.io/hashicorp/aws] ~> 6.0" in providers[1]
+    assert "provider[registry.terraform.io/hashicorp/aws] >= 5.100.0" in providers[1]
 
 
 def test_every_variable_has_a_description_type_and_default_and_is_used() -> None:
