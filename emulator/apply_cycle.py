@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from emulator.created import CreatedFunction
     from emulator.deployment import Deployment
 
-POWERTOOLS_RELEASES = ("3.37.0", "latest")
 COMPLETE = ROOT / "examples" / "complete"
 
 
@@ -95,7 +94,9 @@ def cycle(
     failures: list[str],
 ) -> dict[str, float]:
     region = root_region(root) or "us-east-1"
-    moto_fixes.seed_powertools_layer(moto_fixes.MOTO_ACCOUNT, region, POWERTOOLS_RELEASES)
+    moto_fixes.seed_powertools_layer(
+        moto_fixes.MOTO_ACCOUNT, region, moto_fixes.POWERTOOLS_RELEASES
+    )
     terraform = Terraform(
         root, endpoint, "test-apply-" + label.replace("/", "-"), variables, region
     )

@@ -457,6 +457,8 @@ def apply() -> None:
 
 MOTO_ACCOUNT = "123456789012"  # the account moto answers as
 POWERTOOLS_PUBLISHER = "017000801446"  # locals.tf's powertools_publisher
+# The releases whose public parameters the emulator answers: the module's default and "latest".
+POWERTOOLS_RELEASES = ("3.37.0", "latest")
 
 
 def seed_powertools_layer(account_id: str, region: str, releases: tuple[str, ...]) -> None:

@@ -50,9 +50,6 @@ REGION = "us-east-1"
 # environments: by default 2, the fewest an SQS event source mapping runs (maximum_concurrency).
 WORKERS = 2
 TERRAFORM_TYPES = {str: "string", int: "number", float: "number", bool: "bool"}
-# The Powertools releases whose public parameters the emulator answers: the module's default and
-# "latest" (var.powertools_version).
-POWERTOOLS_RELEASES = ("3.37.0", "latest")
 
 
 def files(port: int) -> tuple[Path, Path, Path]:
@@ -210,7 +207,9 @@ def applied_by_terraform(
 
     region = root_region(given.root) or REGION
     moto_fixes.apply()
-    moto_fixes.seed_powertools_layer(moto_fixes.MOTO_ACCOUNT, region, POWERTOOLS_RELEASES)
+    moto_fixes.seed_powertools_layer(
+        moto_fixes.MOTO_ACCOUNT, region, moto_fixes.POWERTOOLS_RELEASES
+    )
     started = time.monotonic()
     try:
         applying = Terraform(given.root, endpoint, f"serve-{port}", given.variables, region)
