@@ -13,7 +13,7 @@ import os
 import socketserver
 import threading
 from typing import TYPE_CHECKING, Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from emulator.deployment import approval_links, published_requests
 
@@ -109,31 +109,47 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
-@contextlib.contextmanager
-def approval_page(port: int) -> Iterator[str]:
-    """Serve the page on 127.0.0.1:`port` until the block ends; yield its base URL (a request's
-    link is <url>/<link ID>). The handler's AWS calls go where this process's go."""
+def page_server(port: int = 0) -> WSGIServer:
+    """The page's server, bound now to 127.0.0.1:`port` (a free port where it is 0 or taken) and
+    kept: it serves once approval_page runs it, and no other process can take its port
+    meanwhile, as one could between a check that the port is free and a later bind."""
+    try:
+        server = _ThreadingServer(("127.0.0.1", port), _Quiet)
+    except OSError:
+        server = _ThreadingServer(("127.0.0.1", 0), _Quiet)
     from approval.page import handle
 
-    server = make_server(
-        "127.0.0.1", port, ApprovalPage(handle, port),
-        server_class=_ThreadingServer, handler_class=_Quiet,
-    )  # fmt: skip
+    server.set_app(ApprovalPage(handle, server.server_port))
+    return server
+
+
+def url_of(server: WSGIServer) -> str:
+    """The page's base URL: a request's link is <url>/<link ID>."""
+    return f"http://127.0.0.1:{server.server_port}/approvals"
+
+
+@contextlib.contextmanager
+def approval_page(server: WSGIServer) -> Iterator[str]:
+    """Serve the page on its server (page_server's) until the block ends, then close it; yield
+    its base URL. The handler's AWS calls go where this process's go."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}/approvals"
+        yield url_of(server)
     finally:
         server.shutdown()
         server.server_close()
 
 
 @contextlib.contextmanager
-def serving_approvals(approval: Approval | None, sqs: BaseClient, port: int) -> Iterator[None]:
-    """`make serve`'s approval service, where var.approval is on: its page on `port`, and each
+def serving_approvals(
+    approval: Approval | None, sqs: BaseClient, server: WSGIServer
+) -> Iterator[None]:
+    """`make serve`'s approval service, where var.approval is on: its page on `server`, and each
     request's link printed as it is published (a queue subscribed to the topic stands in for the
     approver's mailbox). The page's handler reads the table this process's clients reach."""
     if approval is None:
+        server.server_close()
         yield
         return
     from approval import page
@@ -149,7 +165,7 @@ def serving_approvals(approval: Approval | None, sqs: BaseClient, port: int) -> 
                 print(f"Approval requested: {published.title}\n  {published.link}", flush=True)
 
     printer = threading.Thread(target=print_links, daemon=True)
-    with approval_page(port):
+    with approval_page(server):
         printer.start()
         try:
             yield

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from emulator import external_system
-from emulator.approval_page import serving_approvals
+from emulator.approval_page import page_server, serving_approvals, url_of
 from emulator.consumers import Consumers
 from emulator.deployment import (
     Approval,
@@ -36,7 +36,7 @@ from emulator.deployment import (
     idempotency_table_name,
 )
 from emulator.external_system import INBOX_VARIABLE
-from emulator.server import free_port, moto_server, port_is_free
+from emulator.server import moto_server, port_is_free
 from emulator.stopping import StopSignal
 from emulator.terraform import ROOT
 from emulator.work_examples import WorkExamples, shown
@@ -97,13 +97,13 @@ def serve(
     outputs_file, worker_log = outputs_file or default_outputs, worker_log or default_log
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # the ASL interpreter logs every Fail
-    with moto_server(port) as endpoint:
+    page = page_server(port + 1)  # bound now and kept; served if the deployment has the service
+    with page, moto_server(port) as endpoint:  # the page's socket closed at the end
         # Every client here, the workers' included, talks to the endpoint as a user's AWS CLI.
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(key, "testing")  # moto takes any
-        page_port = port + 1 if port_is_free(port + 1) else free_port()
-        page_url = f"http://127.0.0.1:{page_port}/approvals"
+        page_url = url_of(page)
         if terraform is not None:
             served = applied_by_terraform(endpoint, port, terraform, page_url)
         else:
@@ -153,7 +153,7 @@ def serve(
             with contextlib.ExitStack() as running:
                 for pool in pools:
                     running.enter_context(pool)
-                running.enter_context(serving_approvals(served.approval, sqs, page_port))
+                running.enter_context(serving_approvals(served.approval, sqs, page))
                 # Written once the workers poll: whoever reads the file finds the pattern whole.
                 outputs_file.parent.mkdir(parents=True, exist_ok=True)
                 outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from emulator.approval_page import approval_page
-from emulator.server import free_port
+from emulator.approval_page import approval_page, page_server
 from emulator.terraform import ROOT
 from tests.pattern.approvals import expires, request
 
@@ -63,8 +62,7 @@ def browser() -> Iterator[WebDriver]:
 @pytest.fixture
 def page_url() -> Iterator[str]:
     """The page, served on a free port of 127.0.0.1."""
-    port = free_port()
-    with approval_page(port) as url:
+    with approval_page(page_server()) as url:
         yield url
 
 
@@ -78,17 +76,25 @@ def opened(browser: WebDriver, asked: Request, page_url: str) -> str:
 
 
 def decide(browser: WebDriver, decision: str, name: str, reason: str) -> str:
-    """Fill the form as a person does, press the decision's button; the text of the answer."""
+    """Fill the form as a person does, press the decision's button; the text of the answer, read
+    once the answer's page has replaced the form's (an element read while the browser swaps the
+    documents belongs to neither: the read is tried again)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.wait import WebDriverWait
 
     browser.find_element(By.NAME, "name").send_keys(name)
     browser.find_element(By.NAME, "reason").send_keys(reason)
-    form = browser.find_element(By.TAG_NAME, "main")
     browser.find_element(By.CSS_SELECTOR, f'button[value="{decision}"]').click()
-    WebDriverWait(browser, 15).until(staleness_of(form))  # the answer's page has loaded
-    return browser.find_element(By.TAG_NAME, "main").text
+
+    def answer_shown(driver: WebDriver) -> str | None:
+        if driver.find_elements(By.TAG_NAME, "form"):
+            return None  # still the form's page
+        if driver.execute_script("return document.readyState") != "complete":
+            return None
+        return driver.find_element(By.TAG_NAME, "main").text or None
+
+    return WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,)).until(answer_shown)
 
 
 def test_an_approver_approves_on_the_page_and_the_execution_succeeds(
