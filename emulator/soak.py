@@ -126,9 +126,12 @@ def _soak(
             sqs.send_message(QueueUrl=deployment.queue_url, MessageBody=body)
         arn = deployment.state_machine_arn
         wait_for(lambda: not count_running(sfn, arn), settings.task_timeout_seconds, 0.5)
-        wait_for(lambda: queue_depth(sqs, deployment.dlq_url) >= len(malformed), timeout=60)
+        # Each wait is for an outcome, as long as a loaded machine needs (a poison message takes
+        # max_receive_count visibility timeouts; a duplicate refused while its original was in
+        # progress, one more), and ends as soon as the outcome holds.
+        wait_for(lambda: queue_depth(sqs, deployment.dlq_url) >= len(malformed), timeout=180)
         seconds = time.monotonic() - started
-        wait_for(lambda: not queue_depth(sqs, deployment.queue_url), timeout=30)
+        wait_for(lambda: not queue_depth(sqs, deployment.queue_url), timeout=180)
     reports = pool.reports
     results = describe_all(sfn, arn)
     metrics = worker_metrics(pool.worker_output())
