@@ -64,10 +64,11 @@ locals {
   work_path = coalesce(var.work_source_path, "${path.module}/src/work")
 
   # The work's examples (work_examples.json in its folder), each input quoted for a POSIX shell,
-  # for the start commands in outputs.tf.
+  # for the start commands in outputs.tf (of a list of handed-off examples, the first).
   work_examples = jsondecode(file("${local.work_path}/work_examples.json"))
   work_example_inputs_quoted = {
-    for name, example in local.work_examples : name => "'${replace(jsonencode(example.input), "'", "'\\''")}'"
+    for name, example in local.work_examples :
+    name => "'${replace(jsonencode(try(example.input, example[0].input)), "'", "'\\''")}'"
   }
 
   # The event source mapping's cap on concurrent invocations, unless it has provisioned pollers.

@@ -3,7 +3,7 @@
 
 locals {
   # The function's code, path in the package => file: the worker's package, and the work's files
-  # beside it at the package's root (its examples, requirements, tests and caches left out).
+  # beside it at the package's root (its examples, requirements, tests, stand-in and caches left out).
   worker_package_files = merge(
     {
       for file in fileset("${path.module}/src/worker", "**") :
@@ -12,7 +12,7 @@ locals {
     {
       for file in fileset(local.work_path, "**") : file => "${local.work_path}/${file}"
       if !anytrue([
-        for left_out in ["__pycache__/", "tests/", "test_", "conftest.py", "work_examples.json", "work_requirements.txt"] :
+        for left_out in ["__pycache__/", "tests/", "test_", "conftest.py", "work_examples.json", "work_requirements.txt", "work_stand_in.py"] :
         strcontains("/${file}", "/${left_out}")
       ])
     },

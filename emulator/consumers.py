@@ -34,7 +34,7 @@ from emulator.terraform import ROOT
 from emulator.watch import wait_for
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
     from emulator.deployment import Deployment
 
@@ -74,7 +74,10 @@ class Consumers:
         mapping_uuid: str | None = None,
         log_dir: Path = ROOT / "build",
         log: Path | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
+        """`environment`: variables the worker gets besides its function's (the team's stand-in
+        for its external system, which it reaches through them)."""
 
         self.count = count
         self.log_dir = log_dir
@@ -98,6 +101,7 @@ class Consumers:
             "AWS_DEFAULT_REGION": deployment.queue_arn.split(":")[3],
             "AWS_REGION": deployment.queue_arn.split(":")[3],
             "PYTHONPATH": os.pathsep.join(map(str, deployment.python_path)),
+            **(environment or {}),
         }
         self.arguments += ["--handler", deployment.handler]
         self.processes: list[subprocess.Popen[str]] = []

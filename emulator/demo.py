@@ -35,7 +35,7 @@ from emulator.emf import worker_metrics
 from emulator.event_source import EventSourceMapping, load_worker
 from emulator.terraform import work_folder
 from emulator.watch import finished, queue_depth, wait_for
-from emulator.work_examples import WorkExamples, shown
+from emulator.work_examples import STAND_IN, Ending, WorkExamples, shown
 from worker.handoff import takes_callback
 
 if TYPE_CHECKING:
@@ -54,39 +54,94 @@ TASK_ENDINGS = {
 TIMED_OUT = ("TaskTimedOut", None)
 
 
+CALLBACK_TIMED_OUT = Ending("FAILED", "CallbackTimedOut")  # the workflow's contract, on a timeout
+
+
 @dataclass(frozen=True)
 class Scenario:
     title: str
     execution_input: Any
     worker_running: bool
-    expected: tuple[str, str | None]  # how the callback task ended: its event, and its error
+    ends: Ending  # how the execution ends
+    # how the callback task ends (its event, and its error), unless the example says how the
+    # execution ends (its workflow's states after the task decide the rest)
+    expected: tuple[str, str | None] | None = None
     answer: Any = external_system.NO_ANSWER  # what the stand-in for the external side answers
 
 
 def scenarios(examples: WorkExamples) -> list[Scenario]:
     """The endings an execution of the work's examples can have."""
     found = [
-        Scenario("the accepted example", examples.accepted, True, ("TaskSucceeded", None)),
         Scenario(
-            "the rejected example", examples.rejected, True, ("TaskFailed", examples.rejected_error)
+            "the accepted example",
+            examples.accepted,
+            True,
+            examples.accepted_ending,
+            None if examples.accepted_ends else ("TaskSucceeded", None),
+        ),
+        Scenario(
+            "the rejected example",
+            examples.rejected,
+            True,
+            examples.rejected_ending,
+            None if examples.rejected_ends else ("TaskFailed", examples.rejected_error),
         ),
     ]
-    if examples.handed_off:
-        handed_off = examples.handed_off
-        found += [
+    for number, handed_off in enumerate(examples.handed_offs, 1):
+        several = f" {number}" if len(examples.handed_offs) > 1 else ""
+        if not handed_off.answered_by_the_emulator:  # the team's stand-in decides
+            found.append(
+                Scenario(
+                    f"handed off{several}, {handed_off.ending}",
+                    handed_off.input,
+                    True,
+                    handed_off.ending,
+                    None if handed_off.ends else ("TaskSucceeded", None),
+                    answer=handed_off.answer,
+                )
+            )
+            continue
+        found.append(
             Scenario(
-                "handed off, answered later",
+                f"handed off{several}, answered later",
                 handed_off.input,
                 True,
-                ("TaskSucceeded", None),
+                handed_off.ending,
+                None if handed_off.ends else ("TaskSucceeded", None),
                 answer=handed_off.answer,
-            ),
-            Scenario("handed off, never answered", handed_off.input, True, TIMED_OUT),
-        ]
+            )
+        )
+    answered = [h for h in examples.handed_offs if h.answered_by_the_emulator]
+    if answered:
+        found.append(
+            Scenario(
+                "handed off, never answered",
+                answered[0].input,
+                True,
+                CALLBACK_TIMED_OUT,
+                TIMED_OUT,
+            )
+        )
     return [
         *found,
-        Scenario("the worker is stopped", examples.accepted, False, TIMED_OUT),
+        Scenario("the worker is stopped", examples.accepted, False, CALLBACK_TIMED_OUT, TIMED_OUT),
     ]
+
+
+def judged(scenario: Scenario, result: dict[str, Any], events: list[dict[str, Any]]) -> str | None:
+    """How the execution differs from the scenario's expectation, in a few words (None: as
+    expected): how it ended, and, unless the example says so, how its callback task ended."""
+    differs = scenario.ends.differs(result)
+    if differs:
+        return differs
+    if scenario.expected is None:
+        return None
+    task, output = callback_task_ending(events)
+    if task != scenario.expected:
+        return f"the task: {' '.join(filter(None, task))}"
+    if scenario.answer is not external_system.NO_ANSWER and output != scenario.answer:
+        return "the task's output is not the example's answer"
+    return None
 
 
 def run_demo(show_logs: bool = False) -> int:
@@ -97,11 +152,14 @@ def run_demo(show_logs: bool = False) -> int:
         worker_output(show_logs, transcript) as screen,
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
         tempfile.TemporaryDirectory() as external_system_store,
+        external_system.teams_stand_in() as stand_in_environment,
     ):
         sqs = boto3.client("sqs", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         settings = Settings.from_terraform(
-            task_timeout_seconds=DEMO_TASK_TIMEOUT_SECONDS, approval={}
+            task_timeout_seconds=DEMO_TASK_TIMEOUT_SECONDS,
+            approval={},
+            **({"worker_environment": stand_in_environment} if stand_in_environment else {}),
         )
         deployment = deploy(sqs, sfn, settings)
         mapping = EventSourceMapping(sqs, deployment, load_worker(deployment, REGION))
@@ -125,10 +183,13 @@ def run_demo(show_logs: bool = False) -> int:
         default = Settings.from_terraform().task_timeout_seconds
         say(f"  task timeout   {settings.task_timeout_seconds} s (Terraform default: {default} s)")
         say(f"  inputs         the work's examples, {examples_file}")
-        say(f"  hand-offs      {hand_offs(examples, takes_callback(handler.do_work))}")
+        say(
+            "  hand-offs      "
+            + hand_offs(examples, takes_callback(handler.do_work), stand_in_environment is not None)
+        )
         say()
 
-        rows, failures = [], 0
+        rows, failures, to_nobody = [], 0, 0
         for number, scenario in enumerate(scenarios(examples), 1):
             if scenario.worker_running:
                 mapping.start()
@@ -138,11 +199,9 @@ def run_demo(show_logs: bool = False) -> int:
             say(f"{number}. {scenario.title}: starting an execution ...")
             result, seconds = execute(sfn, deployment, f"demo-{number}", scenario.execution_input)
             events = sfn.get_execution_history(executionArn=result["executionArn"])["events"]
-            task, output = callback_task_ending(events)
-            ok = task == scenario.expected and (
-                scenario.answer is external_system.NO_ANSWER or output == scenario.answer
-            )
-            failures += not ok
+            differs = judged(scenario, result, events)
+            failures += differs is not None
+            to_nobody += result.get("error") == external_system.HAND_OFF_TO_NOBODY
             rows.append(
                 [
                     str(number),
@@ -152,7 +211,7 @@ def run_demo(show_logs: bool = False) -> int:
                     ended_in(events),
                     describe(result),
                     f"{seconds:.1f} s",
-                    "yes" if ok else f"NO, the task: {' '.join(filter(None, task))}",
+                    "yes" if differs is None else f"NO: {differs}",
                 ]
             )
         say()
@@ -203,6 +262,13 @@ def run_demo(show_logs: bool = False) -> int:
             say("(make demo ARGS=--logs shows them as they happen).")
         if failures:
             say(f"{failures} outcome(s) NOT as expected.")
+            if to_nobody:
+                say(
+                    f"{to_nobody} hand-off(s) to nobody (HandOffToNobody): the work returned "
+                    "HandedOff() without passing the task's token on (callback.token, sent to its "
+                    "external system, or request_approval(callback, ...)). On AWS such a task "
+                    "waits until it times out (docs/hand-off.md)."
+                )
             say(
                 f"The executions take their inputs, errors and answers from {examples_file}: "
                 "does the work accept, reject and hand off each as it says? (make test checks "
@@ -272,8 +338,10 @@ def approved_on_the_page(
     return result["status"] == "SUCCEEDED" and json.loads(result["output"])["approver"] == "Ana"
 
 
-def hand_offs(examples: WorkExamples, work_takes_callback: bool) -> str:
+def hand_offs(examples: WorkExamples, work_takes_callback: bool, own_stand_in: bool) -> str:
     """What the demo shows of hand-offs, in a line."""
+    if examples.handed_off and own_stand_in:
+        return f"your work's handed-off examples, answered by your stand-in ({STAND_IN})"
     if examples.handed_off:
         return "your work's handed-off example, answered by a stand-in for your system, and not"
     if work_takes_callback:

@@ -38,8 +38,8 @@ from emulator.deployment import (
 from emulator.external_system import INBOX_VARIABLE
 from emulator.server import moto_server, port_is_free
 from emulator.stopping import StopSignal
-from emulator.terraform import ROOT
-from emulator.work_examples import WorkExamples, shown
+from emulator.terraform import ROOT, work_folder
+from emulator.work_examples import STAND_IN, WorkExamples, shown
 from worker.handoff import takes_callback
 
 if TYPE_CHECKING:
@@ -116,6 +116,7 @@ def serve(
         from work import do_work  # the team's work, as the worker processes will run it
 
         examples = WorkExamples.load()
+        own_stand_in = (work_folder() / STAND_IN).exists()
         work = None  # the team's, as it is
         stand_in_answers = False
         if approval_work:
@@ -124,11 +125,16 @@ def serve(
             work = "emulator.external_system:do_work"
         elif takes_callback(do_work):
             work = "emulator.external_system:teams_work"
-            if answer_hand_offs and examples.handed_off:  # the worker processes' environment
-                external_system.answer_with(examples.handed_off.answer)
+            if own_stand_in:
+                stand_in_answers = True  # the team's own, as it decides
+            elif answer_hand_offs and examples.handed_off:
+                external_system.answer_with(examples.handed_off.answer)  # the workers' environment
                 stand_in_answers = True
-        # the user answers from the inbox (not from the approval page)
-        answering = work is not None and not approval_work and not answer_hand_offs
+        # the user answers from the inbox (not from the approval page, nor the team's stand-in)
+        answering = (
+            work is not None and not approval_work and not answer_hand_offs
+            and not (own_stand_in and not hand_off)
+        )  # fmt: skip
         outputs = {
             **served.outputs,
             **emulator_extras(endpoint, None if show_logs else worker_log, stand_in_answers),
@@ -137,20 +143,25 @@ def serve(
             inbox.parent.mkdir(parents=True, exist_ok=True)
             inbox.unlink(missing_ok=True)
             os.environ[INBOX_VARIABLE] = str(inbox)
-        pools = [
-            Consumers(
-                endpoint,
-                function,
-                min(served.concurrency or workers, workers),
-                work=work,
-                mapping_uuid=function.mapping_uuid,
-                log_dir=outputs_file.with_suffix(".workers") / str(index),
-                log=Path("/dev/stderr") if show_logs else worker_log,
-            )
-            for index, function in enumerate(served.functions)
-        ]
         try:
             with contextlib.ExitStack() as running:
+                # The team's stand-in for its external system, if its work has one (and runs):
+                # the worker processes reach it through the environment it gives them.
+                stand_in = None if hand_off or approval_work else external_system.teams_stand_in()
+                reaches_it = running.enter_context(stand_in) if stand_in else None
+                pools = [
+                    Consumers(
+                        endpoint,
+                        function,
+                        min(served.concurrency or workers, workers),
+                        work=work,
+                        mapping_uuid=function.mapping_uuid,
+                        log_dir=outputs_file.with_suffix(".workers") / str(index),
+                        log=Path("/dev/stderr") if show_logs else worker_log,
+                        environment=reaches_it or {},
+                    )
+                    for index, function in enumerate(served.functions)
+                ]
                 for pool in pools:
                     running.enter_context(pool)
                 running.enter_context(serving_approvals(served.approval, sqs, page))
@@ -163,7 +174,14 @@ def serve(
                         served.region,
                         outputs,
                         outputs_file,
-                        HandOffs(examples, takes_callback(do_work), hand_off, answering, inbox),
+                        HandOffs(
+                            examples,
+                            takes_callback(do_work),
+                            hand_off,
+                            answering,
+                            inbox,
+                            own_stand_in=reaches_it is not None,
+                        ),
                     ),
                     flush=True,
                 )
@@ -324,7 +342,8 @@ def emulator_extras(
     endpoint: str, worker_log: Path | None, stand_in_answers: bool
 ) -> dict[str, dict[str, Any]]:
     """What the emulator has instead of AWS, beside the outputs: its endpoint, the worker's log
-    file, and whether it answers the work's handed-off tasks, standing in for the team's system."""
+    file, and whether a stand-in for the team's system (the emulator's, or the team's own) answers
+    the work's handed-off tasks."""
     return as_terraform_outputs(
         {
             "endpoint_url": endpoint,
@@ -363,6 +382,7 @@ class HandOffs:
     emulators_work: bool  # --hand-off: the emulator's own work hands every task off
     user_answers: bool  # from the inbox (else the stand-in answers, or nobody need)
     inbox: Path
+    own_stand_in: bool = False  # the team's stand-in (work_stand_in.py) answers them
 
     def input(self) -> Any:
         """The input whose task the work hands off, if any: the team's handed-off example, or
@@ -445,7 +465,15 @@ def instructions(
   {start("rejected", examples.rejected)}
   {describe(2, "error")}"""
     handed_off = hand_offs.input()
-    if handed_off is not None and hand_offs.user_answers:
+    if hand_offs.own_stand_in:
+        for number, example in enumerate(examples.handed_offs, 1):
+            work += f"""
+
+  # a task your work hands off ({number} of {len(examples.handed_offs)}) to your stand-in for your
+  # external system ({STAND_IN}), which answers it as it decides: it ends {example.ending}
+  {start("handed-off", example.input)}
+  {describe(5, "error, output")}"""
+    elif handed_off is not None and hand_offs.user_answers:
         output = shlex.quote(json.dumps(hand_offs.answer()))
         who = "the emulator's own work" if hand_offs.emulators_work else "the work"
         approve = answered(

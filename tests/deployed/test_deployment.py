@@ -125,17 +125,24 @@ def test_the_handed_off_example_waits_for_the_external_systems_answer(
         pytest.skip("the work's examples name no input it hands off (work_examples.json)")
     sfn = deployment.client("stepfunctions")
 
+    if deployment.outputs.get("hand_offs_answered_by_the_emulator"):
+        # WHEN each of the work's handed-off examples runs (one that times out, when the timeout
+        # check runs), THEN a stand-in for the team's system (the emulator's, as the example
+        # says; the team's own, as it decides) answers, and each ends as the example says
+        endings = []
+        for example in EXAMPLES.handed_offs:
+            if str(example.ending) == "FAILED CallbackTimedOut" and not timeout_check():
+                continue
+            arn = start(deployment, example.input, "handed-off")
+            wait = deployment.outputs["task_timeout_seconds"] + 60
+            described = ended(deployment, arn, timeout=wait)
+            if example.answered_by_the_emulator and example.ends is None:
+                assert json.loads(described.get("output") or "null") == example.answer
+            endings.append(example.ending.differs(described))
+        assert endings == [None] * len(endings)
+        return
     # WHEN the work's handed-off example runs
     execution = start(deployment, EXAMPLES.handed_off.input, "handed-off")
-
-    if deployment.outputs.get("hand_offs_answered_by_the_emulator"):
-        # THEN the emulator, standing in for the team's system, answers as the example says
-        described = ended(deployment, execution, timeout=60)
-        assert (described["status"], json.loads(described["output"])) == (
-            "SUCCEEDED",
-            EXAMPLES.handed_off.answer,
-        )
-        return
     # THEN the work handed it off: its message is done (a worker that answered instead would
     # have answered before that) and the execution waits for an answer only the team's system
     # can give; the suite has no way to that system, and stops the execution instead (unless

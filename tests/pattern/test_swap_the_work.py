@@ -44,6 +44,7 @@ from worker.contract import CallbackHandle, HandedOff, Heartbeat, TaskError
 
 log = logging.getLogger(__name__)
 CHECKED_HERE = 3
+WAREHOUSE: list[dict[str, Any]] = []  # the warehouse's queue of shipments, with their tokens
 
 
 def do_work(task_input: Any, heartbeat: Heartbeat, callback: CallbackHandle) -> Any:
@@ -59,7 +60,8 @@ def do_work(task_input: Any, heartbeat: Heartbeat, callback: CallbackHandle) -> 
     items = manifest["items"]
     if len(items) > CHECKED_HERE:
         log.info("handed off to the warehouse: %d items", len(items))
-        return HandedOff()  # the warehouse's queue would get callback.token here
+        WAREHOUSE.append({"taskToken": callback.token, "items": items})  # its queue, to a test
+        return HandedOff()
     for _ in items:
         time.sleep(0.05)
         heartbeat()

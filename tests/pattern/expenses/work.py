@@ -15,6 +15,12 @@ from worker.contract import CallbackHandle, HandedOff, Heartbeat, TaskError
 log = logging.getLogger(__name__)
 child = Logger(child=True)
 LIMIT = 100
+APPROVERS: dict[str, float] = {}  # the approvers' service, to a test: what it was asked, by token
+
+
+def ask_an_approver(task_token: str, amount: float) -> None:
+    """Send the request, with the token that answers it, to the approvers (here, a dict)."""
+    APPROVERS[task_token] = amount
 
 
 def do_work(task_input: Any, heartbeat: Heartbeat, callback: CallbackHandle) -> Any:
@@ -24,5 +30,6 @@ def do_work(task_input: Any, heartbeat: Heartbeat, callback: CallbackHandle) -> 
     if amount <= LIMIT:
         log.info("approved at once: %s", amount)
         return {"amount": amount, "approved": True, "by": "policy"}
+    ask_an_approver(callback.token, amount)
     child.info("handed off to an approver", extra={"amount": amount})
-    return HandedOff()  # the approver's service would get callback.token here
+    return HandedOff()

@@ -1,0 +1,164 @@
+"""The checks test the team's own side of a hand-off: a work whose folder holds its own stand-in
+for its external system (tests/pattern/batch_jobs: a job runner that heartbeats, answers, fails
+or dies) runs every path in `make demo` and the pattern's tests with no process started by hand;
+a hand-off that passes its token to nobody turns both red, by name; and work_examples.json that
+is not as it must be is refused in one line naming the file and the line or the key."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emulator.work_examples import WorkExamples, WorkExamplesInvalid
+
+BATCH_JOBS = Path(__file__).parent / "batch_jobs"  # hands every job to its runner
+
+
+def demo(work: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", "demo"],
+        env={**os.environ, "WORK": str(work)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def rows(printed: str) -> list[str]:
+    return [line for line in printed.splitlines() if re.match(r"  \d+  ", line)]
+
+
+def handing_off_to_nobody(tmp_path: Path) -> Path:
+    """A copy of the batch-job work that returns HandedOff() before it posts the job."""
+    work = tmp_path / "batch_jobs"
+    shutil.copytree(BATCH_JOBS, work, ignore=shutil.ignore_patterns("__pycache__"))
+    source = (work / "work.py").read_text()
+    posting = '    runner = os.environ.get("JOB_RUNNER_URL")\n'
+    mutated = source.replace(posting, "    return HandedOff()  # never posted\n" + posting)
+    assert mutated != source
+    (work / "work.py").write_text(mutated)
+    return work
+
+
+@pytest.mark.slow
+def test_make_demo_runs_every_path_of_a_work_with_its_own_stand_in() -> None:
+    # GIVEN a work that hands jobs to its runner, whose stand-in is in its folder
+    examples = WorkExamples.load(BATCH_JOBS)
+
+    # WHEN make demo runs it
+    run = demo(BATCH_JOBS)
+
+    # THEN every execution ended as its example says: accepted, rejected, and handed off then
+    # answered after heartbeats, failed by the runner, and silent (the runner died)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "answered by your stand-in (work_stand_in.py)" in run.stdout
+    ending = re.compile(r"\b(SUCCEEDED|FAILED)\b\s+\S+\s+(\w*)")  # status, state, error
+    ended = [ending.findall(row)[-1] for row in rows(run.stdout)]  # (a title may say one)
+    assert ended == [
+        ("SUCCEEDED", ""),  # its output is the job's, whatever its keys' values
+        ("FAILED", examples.rejected_error),
+        ("SUCCEEDED", ""),
+        ("FAILED", "JobFailed"),
+        ("FAILED", "CallbackTimedOut"),
+        ("FAILED", "CallbackTimedOut"),  # the worker stopped
+    ], run.stdout
+    assert "All outcomes as expected." in run.stdout
+
+
+@pytest.mark.slow
+def test_a_hand_off_to_nobody_turns_make_demo_red_and_names_it(tmp_path: Path) -> None:
+    # GIVEN the work mutated to return HandedOff() without passing the token on
+    work = handing_off_to_nobody(tmp_path)
+
+    # WHEN make demo runs it
+    run = demo(work)
+
+    # THEN it fails, and each hand-off says it went to nobody
+    assert run.returncode == 1, run.stdout
+    handed = [row for row in rows(run.stdout) if "HandOffToNobody" in row]
+    assert len(handed) == 4, run.stdout  # the accepted job and the three handed-off ones
+    assert all("NO:" in row for row in handed)
+    assert "4 hand-off(s) to nobody (HandOffToNobody)" in run.stdout
+
+
+@pytest.mark.slow
+def test_a_hand_off_to_nobody_turns_the_patterns_tests_red(tmp_path: Path) -> None:
+    # GIVEN the same mutation
+    work = handing_off_to_nobody(tmp_path)
+
+    # WHEN the pattern's tests of the work's examples run with it (make test WORK=...)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+         "tests/pattern/test_work_examples.py"],
+        env={**os.environ, "WORK": str(work)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )  # fmt: skip
+
+    # THEN they fail, naming the hand-off to nobody
+    assert run.returncode == 1, run.stdout
+    assert "HandOffToNobody" in run.stdout
+    assert re.search(r"4 failed", run.stdout), run.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"accepted": {"input": 1},\n "rejected": {"input": 2, "error": "E"},\n}',
+         "work_examples.json, line 3 column 1: not JSON (Expecting property name"),
+        ('{"accepted": {"input": 1}}', "work_examples.json: rejected is missing, or not an object"),
+        ('{"accepted": {}, "rejected": {"input": 2, "error": "E"}}',
+         "work_examples.json: accepted.input is missing"),
+        ('{"accepted": {"input": 1}, "rejected": {"input": 2, "error": "E"},'
+         ' "handed_off": [{"input": 3, "answer": 4}, {"input": 5}]}',
+         "work_examples.json: handed_off[1] must say the external side's answer"),
+        ('{"accepted": {"input": 1, "ends": {"status": "DONE"}},'
+         ' "rejected": {"input": 2, "error": "E"}}',
+         'work_examples.json: accepted.ends.status must be "SUCCEEDED" or "FAILED"'),
+        ('{"acepted": {"input": 1}, "rejected": {"input": 2, "error": "E"}}',
+         "work_examples.json: acepted: no such example"),
+    ],
+    ids=["trailing-comma", "no-rejected", "no-input", "no-answer", "bad-status", "misspelt"],
+)  # fmt: skip
+def test_work_examples_not_as_they_must_be_are_refused_in_one_line_naming_the_key(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    (tmp_path / "work_examples.json").write_text(text)
+
+    with pytest.raises(WorkExamplesInvalid) as refused:
+        WorkExamples.load(tmp_path)
+
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(f"{tmp_path}/{said.split(':')[0]}")
+    assert said in message
+
+
+def test_a_handed_off_example_says_how_it_ends_only_with_the_teams_own_stand_in(
+    tmp_path: Path,
+) -> None:
+    examples = {
+        "accepted": {"input": 1},
+        "rejected": {"input": 2, "error": "E"},
+        "handed_off": {"input": 3, "ends": {"status": "FAILED", "error": "JobFailed"}},
+    }
+    (tmp_path / "work_examples.json").write_text(json.dumps(examples))
+
+    with pytest.raises(WorkExamplesInvalid, match="only the team's own stand-in"):
+        WorkExamples.load(tmp_path)
+    (tmp_path / "work_stand_in.py").write_text("")
+    (handed_off,) = WorkExamples.load(tmp_path).handed_offs
+    assert (str(handed_off.ending), handed_off.answered_by_the_emulator) == (
+        "FAILED JobFailed",
+        False,
+    )
