@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.terraform import ROOT, TerraformError, TerraformNotFound, terraform, work_folder
+from emulator.work_examples import StandInInvalid, WorkExamples, WorkExamplesInvalid
 
 # The worker's package and the work by name, as the function's package holds them: the demo's
 # and serve's external system answers with the worker's callback code.
@@ -88,6 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     except TerraformNotFound as missing:
         print(missing, file=sys.stderr)
         return 2
+    try:  # read by Terraform's locals too, whose error would not name the file
+        WorkExamples.load()
+        return run(args)
+    except (WorkExamplesInvalid, StandInInvalid) as invalid:
+        print(invalid, file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from emulator.demo import run_demo
 

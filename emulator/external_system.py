@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.terraform import work_folder
 from emulator.watch import wait_for
-from emulator.work_examples import STAND_IN, importable, shown
+from emulator.work_examples import STAND_IN, StandInInvalid, importable, shown
 from worker.contract import CallbackHandle, HandedOff, TaskError
 
 if TYPE_CHECKING:
@@ -38,10 +38,6 @@ ANSWER_AFTER_SECONDS = 1  # a job's run, a person's decision
 NO_ANSWER = object()
 HAND_OFF_TO_NOBODY = "HandOffToNobody"
 _APPEND = threading.Lock()
-
-
-class StandInInvalid(ValueError):
-    """The team's work_stand_in.py does not define running() as the checks call it."""
 
 
 def answer_with(answer: Any) -> None:

@@ -61,6 +61,10 @@ class WorkExamplesInvalid(ValueError):
     file, and the line or the key."""
 
 
+class StandInInvalid(ValueError):
+    """The team's work_stand_in.py does not define running() as the checks call it."""
+
+
 @dataclass(frozen=True)
 class Ending:
     """How an execution ends: its status, and its error (FAILED) or its output, or the keys its

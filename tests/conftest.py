@@ -3,10 +3,19 @@ with plain pytest. The pattern's tests have their conftest in tests/pattern/."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import pytest
 
-if TYPE_CHECKING:
-    import pytest
+
+@pytest.hookimpl(tryfirst=True)  # before tests/pattern's, which has Terraform read them too
+def pytest_configure(config: pytest.Config) -> None:
+    """The work's examples, which the pattern's and the deployed suite's modules read as they
+    load: one line, naming the file and the line or key, where they are not as they must be."""
+    from emulator.work_examples import WorkExamples, WorkExamplesInvalid
+
+    try:
+        WorkExamples.load()
+    except WorkExamplesInvalid as invalid:
+        pytest.exit(str(invalid), returncode=2)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

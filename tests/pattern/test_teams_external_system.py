@@ -162,3 +162,39 @@ def test_a_handed_off_example_says_how_it_ends_only_with_the_teams_own_stand_in(
         "FAILED JobFailed",
         False,
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "emulator", "demo"],
+        ["-m", "emulator", "serve", "--in-process", "--port", "1"],
+        ["-m", "pytest", "-p", "no:cacheprovider", "tests/pattern/test_work_examples.py"],
+    ],
+    ids=["demo", "serve", "pytest"],
+)
+def test_make_demo_serve_and_test_refuse_examples_that_are_not_json_in_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # GIVEN a work whose examples have a trailing comma
+    work = tmp_path / "work"
+    shutil.copytree(BATCH_JOBS, work, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (work / "work_examples.json").read_text()
+    (work / "work_examples.json").write_text(text.replace('"InvalidJob"}', '"InvalidJob"},,'))
+
+    # WHEN make demo, make serve or make test starts with it
+    run = subprocess.run(
+        [sys.executable, *command],
+        env={**os.environ, "WORK": str(work)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # THEN it stops with one line naming the file and where in it
+    said = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert said == [f"{work}/work_examples.json, line 6 column 61: not JSON (Expecting property "
+                    "name enclosed in double quotes)"] or said[-1].startswith(
+        f"Exit: {work}/work_examples.json, line 6"), said  # fmt: skip
