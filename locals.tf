@@ -15,8 +15,9 @@ locals {
   # its work may run for up to the worker's timeout.
   last_receive_done_seconds = (var.max_receive_count - 1) * local.visibility_timeout_seconds + var.worker_timeout_seconds
 
-  # The ASL template and its templatefile() variables, except partition and queue_url (from AWS).
-  state_machine_template = "${path.module}/statemachine/callback.asl.json"
+  # The ASL template (the instance's own, or the module's) and its templatefile() variables,
+  # except partition and queue_url (from AWS).
+  state_machine_template = coalesce(var.workflow_path, "${path.module}/statemachine/callback.asl.json")
   state_machine_settings = {
     task_timeout_seconds = var.task_timeout_seconds
     heartbeat_seconds    = var.heartbeat_seconds

@@ -1,4 +1,4 @@
-# The state machine, rendered from statemachine/callback.asl.json, and its log group.
+# The state machine, rendered from the instance's workflow (workflow_path) or statemachine/callback.asl.json, and its log group.
 
 resource "aws_cloudwatch_log_group" "state_machine" {
   # checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest already; a customer-managed key adds cost and a key policy, and the logs hold no tokens.

@@ -31,6 +31,17 @@ variable "work_source_path" {
   }
 }
 
+variable "workflow_path" {
+  description = "The state machine's ASL template: the callback task and any states of the team's around it (a saga's compensation, a Choice on the result: docs/make-it-yours.md), rendered with templatefile() and the variables partition, queue_url, task_timeout_seconds and heartbeat_seconds. null takes the module's own, statemachine/callback.asl.json. One per module instance."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.workflow_path == null || try(endswith(var.workflow_path, ".json") && fileexists(var.workflow_path), false)
+    error_message = "workflow_path must name an ASL template file that exists and ends in .json (the module's own is statemachine/callback.asl.json)."
+  }
+}
+
 variable "task_timeout_seconds" {
   description = "How long the state machine waits for the callback before it fails with CallbackTimedOut (TimeoutSeconds), in seconds: an integer from 1 to 31536000 (one year)."
   type        = number

@@ -1,8 +1,10 @@
 """`make demo`: the pattern end to end on moto, with the work's own examples: the outcomes an
-execution can have, and, for a work that hands tasks off, its handed-off example answered later
-(as its example says, by a stand-in for its external system) and never answered. Each is expected
-of the callback task (succeeded, failed with the example's error, timed out), wherever the
-workflow then goes: the table shows the state each execution ended in."""
+execution can have, and, for a work that hands tasks off, its handed-off examples answered later
+(by a stand-in for its external system: the emulator's, as each example says, or the team's own,
+work_stand_in.py, as it decides) and, with the emulator's, one never answered. Each is judged by
+how the execution ended (the example's `ends`, else the workflow's contract: a timeout ends
+CallbackTimedOut) and, where the example does not say, by how its callback task ended, wherever
+the workflow then goes: the table shows the state each execution ended in."""
 
 from __future__ import annotations
 

@@ -49,6 +49,10 @@ module "callback" {
   task_timeout_seconds = 900
   tags                 = { workflow = each.key }
 
+  # The refunds' workflow is a saga of its own (workflows/refunds.asl.json): a hold on the refund
+  # before the callback task, released when it fails or times out. The orders' is the module's.
+  workflow_path = each.key == "refunds" ? "${path.module}/workflows/refunds.asl.json" : null
+
   attach_worker_policy_json = true
   worker_policy_json        = data.aws_iam_policy_document.charges.json
   worker_environment        = { CHARGES_TABLE = aws_dynamodb_table.charges.name }

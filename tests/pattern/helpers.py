@@ -190,10 +190,13 @@ def callback_task(definition: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return found[0]
 
 
-def where_a_timeout_leads(definition: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
-    """The state a timeout of the callback task ends in: its catch's Next, followed through the
-    states a team may put there (a compensation) to the first that ends the execution."""
-    (catch,) = [c for c in task.get("Catch", []) if "States.Timeout" in c["ErrorEquals"]]
+def where_a_timeout_leads(
+    definition: dict[str, Any], task: dict[str, Any], error: str = "States.Timeout"
+) -> dict[str, Any]:
+    """The state a timeout (`error`) of the callback task ends in: the Next of the first catch
+    that takes it (as Step Functions picks one), followed through the states a team may put there
+    (a compensation) to the first that ends the execution."""
+    catch = next(c for c in task.get("Catch", []) if {error, "States.ALL"} & set(c["ErrorEquals"]))
     state = definition["States"][catch["Next"]]
     while state["Type"] not in ("Fail", "Succeed") and not state.get("End"):
         state = definition["States"][state["Next"]]

@@ -2,10 +2,11 @@
 work in place of the sample's in src/work/ (a shipment check that needs a third-party package,
 heartbeats as it goes, logs, and hands its larger shipments off to the warehouse), with its
 examples, its requirements and its own tests; and its workflow around the callback task (a state
-before it, a Choice on its result after it, a compensation before the timeout's failure). Nothing
-else is touched; `terraform plan` has left its build output. There, `make test` and `make demo`
-pass, and so do a soak and a quick bench with the new work's examples. Without the requirement
-line, `make test` fails with the one line that says what to list.
+before it, a Choice on its result after it, compensations before the timeout's failure and a
+failed check's: a saga). Nothing else is touched; `terraform plan` has left its build output.
+There, `make test` and `make demo` pass, and so do a soak and a quick bench with the new work's
+examples. Without the requirement line, `make test` fails with the one line that says what to
+list.
 
 The first test runs make test in the copy: `make test-swap` runs it (and CI), make test does not."""
 
@@ -105,7 +106,8 @@ def test_anything_else_is_an_invalid_manifest(task_input: object) -> None:
 # The team's workflow: its own states before and after the callback task, which it keeps as it was
 # but for where it goes next (its result to a Choice, its timeout through a compensation).
 SHIPMENT_WORKFLOW = """{
-  "Comment": "A shipment: received, checked by the worker or the warehouse, then routed.",
+  "Comment": "A shipment: received, checked by the worker or the warehouse, then routed; its \
+stock goes back to the shelf when the check fails or times out.",
   "StartAt": "Received",
   "States": {
     "Received": {"Type": "Pass", "Next": "WaitForWorker"},
@@ -123,7 +125,8 @@ SHIPMENT_WORKFLOW = """{
       "TimeoutSeconds": ${task_timeout_seconds},%{ if heartbeat_seconds != null }
       "HeartbeatSeconds": ${heartbeat_seconds},%{ endif }
       "Catch": [
-        {"ErrorEquals": ["States.Timeout", "States.HeartbeatTimeout"], "Next": "ReleaseStock"}
+        {"ErrorEquals": ["States.Timeout", "States.HeartbeatTimeout"], "Next": "ReleaseStock"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "ReturnToShelf"}
       ],
       "Next": "CheckedBy"
     },
@@ -135,6 +138,8 @@ SHIPMENT_WORKFLOW = """{
     "Ship": {"Type": "Succeed"},
     "ShipAfterApproval": {"Type": "Succeed"},
     "ReleaseStock": {"Type": "Pass", "Result": "released", "Next": "CallbackTimedOut"},
+    "ReturnToShelf": {"Type": "Pass", "ResultPath": null, "Next": "CheckFailed"},
+    "CheckFailed": {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"},
     "CallbackTimedOut": {
       "Type": "Fail",
       "Error": "CallbackTimedOut",

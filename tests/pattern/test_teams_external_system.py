@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from emulator.terraform import ROOT
 from emulator.work_examples import WorkExamples, WorkExamplesInvalid
+from tests.pattern.helpers import copy_of_the_project
 
 BATCH_JOBS = Path(__file__).parent / "batch_jobs"  # hands every job to its runner
 
@@ -198,3 +200,33 @@ def test_make_demo_serve_and_test_refuse_examples_that_are_not_json_in_one_line(
     assert said == [f"{work}/work_examples.json, line 6 column 61: not JSON (Expecting property "
                     "name enclosed in double quotes)"] or said[-1].startswith(
         f"Exit: {work}/work_examples.json, line 6"), said  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_saga_whose_compensation_ends_in_success_turns_make_demo_red(tmp_path: Path) -> None:
+    # GIVEN the project with the refunds' saga as its workflow, mutated: the compensation after a
+    # timeout ends in a Succeed state, not in CallbackTimedOut
+    copy = copy_of_the_project(tmp_path / "project")
+    saga = (ROOT / "examples" / "complete" / "workflows" / "refunds.asl.json").read_text()
+    mutated = saga.replace('"Next": "CallbackTimedOut"', '"Next": "Released"').replace(
+        '"CallbackTimedOut": {', '"Released": {"Type": "Succeed"},\n    "CallbackTimedOut": {'
+    )
+    assert mutated.count('"Released"') == 2
+    (copy / "statemachine" / "callback.asl.json").write_text(mutated)
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+
+    # WHEN make demo runs it
+    run = subprocess.run(
+        [sys.executable, "-m", "emulator", "demo"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    # THEN the timed-out executions, which ended SUCCEEDED, are not as expected
+    assert run.returncode == 1, run.stdout + run.stderr
+    stopped = next(row for row in rows(run.stdout) if "the worker is stopped" in row)
+    assert "SUCCEEDED" in stopped
+    assert "NO: ended SUCCEEDED, not FAILED" in stopped

@@ -139,15 +139,38 @@ def test_the_callback_task_sends_the_token_and_routes_a_timeout_wherever_it_stan
     }
     assert task["TimeoutSeconds"] == 300
     assert "HeartbeatSeconds" not in task
-    # Only a timeout is caught, and it ends the execution as CallbackTimedOut (through states of
-    # a team's, if any): a SendTaskFailure ends it with its own error and cause (both optional),
-    # with no Fail state that needs them to be strings.
-    (timeout,) = task["Catch"]
-    assert timeout["ErrorEquals"] == ["States.Timeout", "States.HeartbeatTimeout"]
-    assert where_a_timeout_leads(asl, task) | {"Cause": ""} == {
+    # Both timeouts end the execution as CallbackTimedOut, by the first catch that takes them
+    # (through states of a team's, if any: a compensation). A SendTaskFailure ends it with its
+    # own error and cause: straight from the task, or through a team's compensation after a
+    # catch of its own (test_state_machine runs both).
+    for error in ("States.Timeout", "States.HeartbeatTimeout"):
+        assert where_a_timeout_leads(asl, task, error) | {"Cause": ""} == {
+            "Type": "Fail",
+            "Error": "CallbackTimedOut",
+            "Cause": "",
+        }, error
+
+
+def test_a_saga_may_catch_a_failure_after_the_timeouts_and_a_workflow_per_instance() -> None:
+    # GIVEN an instance's own workflow (workflow_path): examples/complete's refunds' saga, with
+    # compensations, where its orders instance keeps the module's
+    (callback,) = load_hcl("main.tf", ROOT / "examples" / "complete")["module"]
+    given = callback["callback"]["workflow_path"]
+    assert given == '${each.key == "refunds" ? "${path.module}/workflows/refunds.asl.json" : null}'
+    saga = ROOT / "examples" / "complete" / "workflows" / "refunds.asl.json"
+    asl = rendered(task_timeout_seconds=300, workflow_path=str(saga))
+
+    # THEN the callback task keeps its contract, and its timeouts still end in CallbackTimedOut
+    # through the compensation, a failure in its own Fail state
+    _, task = callback_task(asl)
+    assert task["Parameters"]["MessageBody"]["taskToken.$"] == "$$.Task.Token"
+    assert where_a_timeout_leads(asl, task)["Error"] == "CallbackTimedOut"
+    catches = [catch["Next"] for catch in task["Catch"]]
+    assert catches == ["ReleaseHoldAfterTimeout", "ReleaseHoldAfterFailure"]
+    assert asl["States"]["RefundFailed"] == {
         "Type": "Fail",
-        "Error": "CallbackTimedOut",
-        "Cause": "",
+        "ErrorPath": "$.failure.Error",
+        "CausePath": "$.failure.Cause",
     }
 
 

@@ -18,6 +18,13 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
         str(ROOT / "tests" / "pattern" / "expenses"),
         [(str(ROOT / "src"), "holds work.py and work_examples.json")],
     ),
+    "workflow_path": (
+        str(ROOT / "examples" / "complete" / "workflows" / "refunds.asl.json"),
+        [
+            (str(ROOT / "README.md"), "ends in .json"),
+            (str(ROOT / "statemachine" / "no-such.asl.json"), "that exists"),
+        ],
+    ),
     "approval": (
         {"notify_email": "approvers@example.com", "jwt": None},
         [
