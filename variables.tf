@@ -87,13 +87,13 @@ variable "message_retention_seconds" {
 }
 
 variable "worker_timeout_seconds" {
-  description = "The worker Lambda's timeout, in seconds, an integer from 1 to 900. The task queue's visibility timeout is six times this plus batching_window_seconds, as AWS advises for an SQS event source."
+  description = "The worker Lambda's timeout, in seconds, an integer from 3 to 900 (Lambda takes 1; the worker starts a record only with at least a second of its invocation left, so 1 or 2 would leave it none). The task queue's visibility timeout is six times this plus batching_window_seconds, as AWS advises for an SQS event source."
   type        = number
   default     = 30
 
   validation {
-    condition     = var.worker_timeout_seconds >= 1 && var.worker_timeout_seconds <= 900 && floor(var.worker_timeout_seconds) == var.worker_timeout_seconds
-    error_message = "worker_timeout_seconds must be an integer from 1 to 900."
+    condition     = var.worker_timeout_seconds >= 3 && var.worker_timeout_seconds <= 900 && floor(var.worker_timeout_seconds) == var.worker_timeout_seconds
+    error_message = "worker_timeout_seconds must be an integer from 3 to 900: the worker starts a record only with at least a second of its invocation left, which a shorter timeout would not leave."
   }
 }
 

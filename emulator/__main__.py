@@ -107,7 +107,11 @@ def run(args: argparse.Namespace) -> int:
         from emulator.deployment import Settings
         from emulator.serve import TerraformRoot, serve
 
-        variables = dict(terraform_variable(assignment) for assignment in args.var)
+        try:
+            variables = dict(terraform_variable(assignment) for assignment in args.var)
+        except VariableNotJson as refused:
+            print(refused, file=sys.stderr)
+            return 2
         settings, applying = None, None
         problem = None if args.in_process else provider_problem()
         if problem:
@@ -148,12 +152,22 @@ def run(args: argparse.Namespace) -> int:
     return bench_main(quick=args.quick)
 
 
+class VariableNotJson(ValueError):
+    """A --var value that looks like a JSON object or list but is not JSON."""
+
+
 def terraform_variable(assignment: str) -> tuple[str, Any]:
-    """NAME=VALUE, the value read as JSON (a number, a list) or else taken as a string."""
+    """NAME=VALUE, the value read as JSON (a number, a list) or else taken as a string; a value
+    in braces or brackets must be JSON (a shell has most likely taken its quotes)."""
     name, _, value = assignment.partition("=")
     try:
         return name, json.loads(value)
     except ValueError:
+        if value.startswith(("{", "[")):
+            raise VariableNotJson(
+                f"serve: --var {assignment} is not JSON (the shell took its quotes?): quote it "
+                f'for the shell, make serve ARGS="--var \'{name}={{\\"KEY\\":\\"value\\"}}\'"'
+            ) from None
         return name, value
 
 

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from emulator.deployment import Approval
 
 PREFIX = "/approvals/"
-REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 410: "Gone",
-           503: "Service Unavailable"}  # fmt: skip
+REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+           410: "Gone", 503: "Service Unavailable"}  # fmt: skip
 
 
 def api_gateway_event(environ: dict[str, Any], link_id: str, body: str) -> dict[str, Any]:
@@ -162,7 +162,11 @@ def serving_approvals(
     def print_links() -> None:
         while not stopped.is_set():
             for published in published_requests(sqs, links, wait_seconds=1):
-                print(f"Approval requested: {published.title}\n  {published.link}", flush=True)
+                print(
+                    f"Approval requested: {published.title} (execution {published.execution})\n"
+                    f"  {published.link}",
+                    flush=True,
+                )
 
     printer = threading.Thread(target=print_links, daemon=True)
     with approval_page(server):

@@ -223,6 +223,12 @@ class PublishedRequest:
     def title(self) -> str:
         return self.text.split("\n", 1)[0]
 
+    @property
+    def execution(self) -> str:
+        """The execution's name, as the request's text gives it."""
+        lines = [line for line in self.text.splitlines() if line.startswith("Execution: ")]
+        return lines[0].removeprefix("Execution: ") if lines else ""
+
 
 def published_requests(
     sqs: BaseClient, queue_url: str, wait_seconds: int = 0

@@ -181,6 +181,7 @@ def serve(
                             answering,
                             inbox,
                             own_stand_in=reaches_it is not None,
+                            asks_approval=approval_work,
                         ),
                     ),
                     flush=True,
@@ -383,6 +384,7 @@ class HandOffs:
     user_answers: bool  # from the inbox (else the stand-in answers, or nobody need)
     inbox: Path
     own_stand_in: bool = False  # the team's stand-in (work_stand_in.py) answers them
+    asks_approval: bool = False  # --approval: the emulator's own work asks a person, every task
 
     def input(self) -> Any:
         """The input whose task the work hands off, if any: the team's handed-off example, or
@@ -453,7 +455,13 @@ def instructions(
             f'{aws} stepfunctions {operation} --task-token "file://$token_file" \\\n    {arguments}'
         )
 
-    if hand_offs.emulators_work:  # it hands every task off: the work's examples are not its
+    if hand_offs.asks_approval:  # it asks a person for every task: nothing ends by itself
+        work = f"""\
+  # the emulator's own work asks a person for every task, whatever its input: start one, open
+  # the link printed here, approve or reject it on the page, then see how the execution ended
+  {start("approval", examples.accepted)}
+  {describe(30, "output, error, cause")}"""
+    elif hand_offs.emulators_work:  # it hands every task off: the work's examples are not its
         work = "  # the emulator's own work hands every task off, whatever its input"
     else:
         work = f"""\
@@ -464,8 +472,10 @@ def instructions(
   # an execution of the rejected example: FAILED with {examples.rejected_error}
   {start("rejected", examples.rejected)}
   {describe(2, "error")}"""
-    handed_off = hand_offs.input()
-    if hand_offs.own_stand_in:
+    handed_off = None if hand_offs.asks_approval else hand_offs.input()
+    if hand_offs.asks_approval:
+        pass  # its tasks are answered on the page
+    elif hand_offs.own_stand_in:
         for number, example in enumerate(examples.handed_offs, 1):
             work += f"""
 
@@ -480,13 +490,14 @@ def instructions(
             answer("send-task-success", "--task-output '{approved: true}' || true"),
             answer("send-task-success", f"--task-output {output}"),
         )
-        reject = answered(
-            answer("send-task-failure", '--error Rejected --cause "over the approver\'s limit"')
-        )
+        # the emulator's own work plays an approval; a team's work, whatever its system is
+        you = "an approver" if hand_offs.emulators_work else "its external system"
+        cause = "over the approver's limit" if hand_offs.emulators_work else "refused by the system"
+        reject = answered(answer("send-task-failure", f'--error Rejected --cause "{cause}"'))
         work += f"""
 
   # a task handed off by {who}: the execution waits for the external system,
-  # here you, as an approver: take its token from the inbox, and answer it. A typo in the
+  # here you, as {you}: take its token from the inbox, and answer it. A typo in the
   # answer (keys without quotes) is refused with InvalidOutput, as on AWS, and the task goes on
   # waiting for a good one
   command -v jq >/dev/null || echo "These commands read the inbox with jq: install it first." >&2

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 import boto3
 from aws_lambda_powertools import Logger
 
-from worker.approval import link_key
+from worker.approval import execution_name, link_key
 from worker.callback import CLIENT_CONFIG, TokenNoLongerLive
 from worker.handoff import CallbackHandle
 
@@ -114,7 +114,7 @@ def show(event: dict[str, Any], link_id: str, request: dict[str, Any]) -> dict[s
 
 def answer(event: dict[str, Any], link_id: str, request: dict[str, Any]) -> dict[str, Any]:
     if "decision" in request:
-        return decided(request)
+        return decided(request, not_recorded=True)
     if expired(request):
         return expired_page(request)
     posted = {k: v[0] for k, v in parse_qs(body(event), max_num_fields=10).items()}
@@ -137,7 +137,7 @@ def answer(event: dict[str, Any], link_id: str, request: dict[str, Any]) -> dict
     reason = posted.get("reason", "").strip()[:MAX_REASON]
     decided_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if not claim(link_id, decision, who, reason, decided_at):  # another approver was first
-        return decided(load(link_id) or request)
+        return decided(load(link_id) or request, not_recorded=True)
     handle = CallbackHandle(request["token"], request.get("execution_arn", ""))
     try:
         if decision == "approve":
@@ -255,8 +255,9 @@ def form(request: dict[str, Any], csrf: str) -> str:
         else "<label>Your name (recorded with the decision; whoever has this link may answer)"
         f'<input name="name" required maxlength="{MAX_NAME}"></label>'
     )
+    execution = execution_name(request.get("execution_arn", ""))
     return (
-        f"<table>{rows}</table>"
+        f"<p>Execution <code>{html.escape(execution)}</code></p><table>{rows}</table>"
         f'<form method="post"><input type="hidden" name="csrf" value="{csrf}">{name}'
         f'<label>Reason<textarea name="reason" maxlength="{MAX_REASON}"></textarea></label>'
         '<button name="decision" value="approve">Approve</button> '
@@ -264,16 +265,24 @@ def form(request: dict[str, Any], csrf: str) -> str:
     )
 
 
-def decided(request: dict[str, Any]) -> dict[str, Any]:
+def decided(request: dict[str, Any], not_recorded: bool = False) -> dict[str, Any]:
+    """The decision's page; `not_recorded`: for an approver whose answer came after it (a page
+    opened before the decision), who must not take it for their own."""
     if request.get("decision") == "expired":
         return expired_page(request)
     verb = "Approved" if request.get("decision") == "approve" else "Rejected"
     reason = request.get("reason") or ""
     said = f"<p>Reason: {html.escape(reason)}</p>" if reason else ""
+    late = (
+        "<p><strong>Your answer was not recorded</strong>: this request had been decided "
+        "already.</p>"
+        if not_recorded
+        else ""
+    )
     return page(
-        200,
-        f"{verb}",
-        f"<p>{verb} by {html.escape(request.get('approver', ''))} at "
+        409 if not_recorded else 200,
+        "Not recorded" if not_recorded else verb,
+        f"{late}<p>{verb} by {html.escape(request.get('approver', ''))} at "
         f"{html.escape(request.get('decided_at', ''))}.</p>{said}"
         "<p>This request is decided: nothing more can be answered here.</p>",
     )
@@ -305,7 +314,10 @@ def page(status: int, title: str, content: str, cookie: str | None = None) -> di
 STYLE = (
     "body{font:1rem/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#111}"
     "main{max-width:36rem;margin:auto}table{border-collapse:collapse;margin:1rem 0;width:100%}"
-    "th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;overflow-wrap:anywhere}"
+    "th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}"
+    # A name breaks between words (or, a word too long for the screen, within it); a value
+    # anywhere: a phone's screen is narrow.
+    "th{overflow-wrap:break-word;width:35%}td{overflow-wrap:anywhere}code{overflow-wrap:anywhere}"
     "label{display:block;margin:.8rem 0}input,textarea{display:block;width:100%;font:inherit;"
     "padding:.4rem;box-sizing:border-box}textarea{min-height:5rem}"
     "button{font:inherit;padding:.6rem 1.2rem;margin:.4rem .4rem 0 0}"

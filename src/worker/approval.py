@@ -83,13 +83,19 @@ def request_approval(callback: CallbackHandle, title: str, fields: dict[str, Any
     )
     link = f"{page_url.rstrip('/')}/{link_id}"
     lines = [f"{name}: {value}" for name, value in shown.items()]
+    execution = f"Execution: {execution_name(callback.execution_arn)}"  # tells like ones apart
     clients().sns.publish(
         TopicArn=topic,
         Subject=_text(title)[:100],
-        Message="\n".join([_text(title), "", *lines, "", f"Approve or reject: {link}"]),
+        Message="\n".join([_text(title), "", execution, *lines, "", f"Approve or reject: {link}"]),
         MessageAttributes={"link": {"DataType": "String", "StringValue": link}},
     )
     return HandedOff()
+
+
+def execution_name(execution_arn: str) -> str:
+    """The execution's name, the last part of its ARN (all of it, if it is no ARN)."""
+    return execution_arn.rsplit(":", 1)[-1]
 
 
 def _text(value: Any) -> str:

@@ -20,7 +20,8 @@ with states:SendTask* on the state machine, the callback_policy_json output):
 with the worker's limits and errors: a result that is not JSON, or over 256 KiB, raises TaskError
 (InvalidTaskOutput, TaskOutputTooLarge) and sends nothing, so the task still waits for a good
 answer; error and cause are cut to 256 and 32,768 characters; a token that Step Functions no
-longer waits for (the task timed out, or was answered) raises callback.TokenNoLongerLive.
+longer waits for (the task timed out, or was answered) raises callback.TokenNoLongerLive; and a
+handle given no token (empty, not a string, too long) raises InvalidTaskToken at once.
 """
 
 from __future__ import annotations
@@ -30,10 +31,14 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from worker import callback
-from worker.messages import TaskError, encode_output
+from worker.messages import MAX_TOKEN_CHARS, TaskError, encode_output
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+
+class InvalidTaskToken(ValueError):
+    """What a CallbackHandle was given is no task token: not a string of 1 to 2,048 characters."""
 
 
 class HandedOff:
@@ -51,6 +56,12 @@ class CallbackHandle:
     __slots__ = ("execution_arn", "token")
 
     def __init__(self, token: str, execution_arn: str = "") -> None:
+        if not isinstance(token, str) or not 1 <= len(token) <= MAX_TOKEN_CHARS:
+            given = f"{len(token):,} characters" if isinstance(token, str) else type(token).__name__
+            raise InvalidTaskToken(
+                f"a task token is a string of 1 to {MAX_TOKEN_CHARS:,} characters (the taskToken "
+                f"of the task's message); this is {given}"
+            )
         self.token = token
         self.execution_arn = execution_arn
 

@@ -116,7 +116,8 @@ def timed_out_request(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Request:
     from worker import handler
 
     monkeypatch.setattr(handler, "do_work", external_system.approval_work)
-    pattern = aws.deploy(approval={}, task_timeout_seconds=1)
+    # long enough for the worker to take the task and ask before it times out, on a loaded machine
+    pattern = aws.deploy(approval={}, task_timeout_seconds=4)
     asked = request(pattern, {"amount": 250})
     assert pattern.wait(asked.execution)["error"] == "CallbackTimedOut"
     return asked

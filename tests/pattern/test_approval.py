@@ -108,7 +108,26 @@ def test_a_used_link_says_who_decided_and_answers_nothing_more(approval_service:
     for shown in (again, reopened):
         assert "Approved by Ana at" in shown["body"]
         assert "<form" not in shown["body"]
+    # AND Bo, who answered from a page opened before Ana decided, is told his answer was not
+    # recorded (not shown Ana's decision as if it were his)
+    assert again["statusCode"] == 409
+    assert "Your answer was not recorded" in again["body"]
+    assert "not recorded" not in reopened["body"]
     assert approval_service.wait(asked.execution)["status"] == "SUCCEEDED"
+
+
+def test_the_request_names_its_execution_on_the_page_and_in_the_message(
+    approval_service: Pattern,
+) -> None:
+    # GIVEN two requests alike but for their executions
+    first, second = (request(approval_service, {"amount": 250}) for _ in range(2))
+
+    # THEN each names its own execution, where the approver reads it
+    for asked in (first, second):
+        name = asked.execution.rsplit(":", 1)[1]
+        assert f"Execution: {name}" in asked.message
+        assert f"Execution <code>{name}</code>" in asked.get()["body"]
+    assert first.execution != second.execution
 
 
 def test_a_post_without_the_pages_csrf_token_is_refused(approval_service: Pattern) -> None:

@@ -24,7 +24,7 @@ from tests.pattern.fake_work import succeeds
 from tests.pattern.helpers import CallbackSpy, with_receive_count
 from worker import callback, handler
 from worker.callback import TokenNoLongerLive
-from worker.handoff import CallbackHandle, HandedOff
+from worker.handoff import CallbackHandle, HandedOff, InvalidTaskToken
 from worker.messages import TaskError
 
 if TYPE_CHECKING:
@@ -205,6 +205,14 @@ def test_the_handle_names_its_execution_and_never_shows_its_token() -> None:
         repr(handle) == "CallbackHandle(execution_arn='arn:aws:states:eu-west-1:1:execution:m:e')"
     )
     assert "live-token" not in f"{handle} {handle!r} {handle.heartbeat!r}"
+
+
+@pytest.mark.parametrize("token", ["", None, "x" * 2049], ids=["empty", "none", "too-long"])
+def test_a_handle_of_no_token_is_refused_by_name_before_any_call(token: object) -> None:
+    # An external side that read no token (an empty field, a missing one) hears so at once, not
+    # from botocore's parameter validation when it answers.
+    with pytest.raises(InvalidTaskToken, match="a task token is a string of 1 to 2,048 characters"):
+        CallbackHandle(token)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("answered", [False, True], ids=["the-user-answers", "the-emulator-does"])

@@ -306,11 +306,11 @@ def test_a_teams_approver_answers_its_handed_off_example_with_the_printed_comman
         accepted, rejected, approved, refused = aws_cli_outputs(commands, environment)
 
         # THEN the accepted and rejected examples end at once, and the handed-off one waits for
-        # the approver: approved with the example's answer, or rejected with the approver's cause
+        # the external system (the user): approved with the example's answer, or rejected
         assert accepted[0] == "SUCCEEDED"
         assert rejected == ["FAILED", examples.rejected_error]
         assert approved == ["SUCCEEDED", json.dumps(examples.handed_off.answer)]
-        assert refused == ["FAILED", "Rejected", "over the approver's limit"]
+        assert refused == ["FAILED", "Rejected", "refused by the system"]
 
         # WHEN the approver's commands are given an input the work does not hand off
         export = commands.splitlines()[0]  # the credentials the commands sign with
@@ -530,8 +530,13 @@ def test_two_serves_in_one_folder_keep_their_own_files(tmp_path: Path) -> None:
             "serve: Invalid value for variable: task_timeout_seconds must be an integer from 1 "
             "to 31536000. This was checked by the validation rule at variables.tf:",
         ),
+        (
+            '--var worker_environment={"K":"V"}',  # the recipe's shell takes the quotes
+            "serve: --var worker_environment={K:V} is not JSON (the shell took its quotes?): "
+            "quote it for the shell, make serve ARGS=\"--var 'worker_environment=",
+        ),
     ],
-    ids=["misspelled-name", "refused-value"],
+    ids=["misspelled-name", "refused-value", "json-unquoted"],
 )
 def test_a_variable_make_serve_cannot_take_stops_it_with_one_line(args: str, line: str) -> None:
     run = subprocess.run(
@@ -640,6 +645,9 @@ def test_make_serve_prints_each_approval_requests_link_and_serves_its_page(
     try:
         outputs = served.outputs()
         assert served.printed().count(outputs["approval_page_url"]) == 1  # where it says so
+        # (and its commands start a task to answer on the page, none that would end by itself)
+        assert "the emulator's own work asks a person for every task" in served.printed()
+        assert "an execution of the accepted example" not in served.printed()
 
         # WHEN an execution starts
         start_a_burst(served, 1)

@@ -71,7 +71,10 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
         60,
         [(59, "from 60 to 1209600"), (1209601, "1209600"), (60.5, "an integer")],
     ),
-    "worker_timeout_seconds": (900, [(0, "from 1 to 900"), (901, "900"), (0.5, "an integer")]),
+    "worker_timeout_seconds": (
+        3,
+        [(2, "from 3 to 900"), (1, "at least a second"), (901, "900"), (3.5, "an integer")],
+    ),
     "worker_memory_mb": (10240, [(127, "128 to 10240"), (10241, "10240"), (256.5, "an integer")]),
     "architecture": ("x86_64", [("amd64", "arm64 or x86_64")]),
     "powertools_version": ("latest", [("2.43.1", "3.x"), ("3.37", "3.x"), ("v3.37.0", "3.x")]),
