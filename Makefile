@@ -84,7 +84,7 @@ test-terraform: $(VENV)/.installed ## terraform test of the module, its submodul
 docs: $(VENV)/.installed ## rewrite README.md's Inputs and Outputs tables from variables.tf and outputs.tf
 	$(VENV)/bin/python docs/tables.py
 
-demo: $(WORK_INSTALLED) ## run the pattern end to end on the embedded emulator (no AWS account); ARGS=--logs shows the worker's logs
+demo: $(WORK_INSTALLED) ## run the pattern end to end on the embedded emulator (no AWS account); ARGS=--logs shows the worker's logs, ARGS="--var workflow_path=..." gives it variables as make serve takes them
 	$(VENV)/bin/python -m emulator demo $(ARGS)
 
 serve: $(WORK_INSTALLED) ## the emulator as an AWS endpoint on 127.0.0.1, port PORT (5000), the module (or ROOT=<your root>) applied into it with real Terraform, the worker polling; ARGS="--var task_timeout_seconds=30 --logs", ARGS=--in-process to start in seconds

@@ -24,6 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run a success, a task failure and a timeout")
     demo.add_argument("--logs", action="store_true", help="show the worker's JSON logs on stderr")
+    demo.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Terraform variable, as make serve takes it (worker_environment, workflow_path, "
+        "heartbeat_seconds, ...); the demo keeps its own short task timeout",
+    )
     serve = commands.add_parser("serve", help="an AWS-compatible endpoint with the pattern in it")
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--logs", action="store_true", help="show the worker's JSON logs on stderr")
@@ -101,7 +109,16 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from emulator.demo import run_demo
 
-        return run_demo(show_logs=args.logs)
+        try:
+            variables = dict(terraform_variable(assignment) for assignment in args.var)
+            return run_demo(show_logs=args.logs, variables=variables)
+        except VariableNotJson as refused:
+            print(str(refused).replace("serve:", "demo:", 1).replace("make serve", "make demo"),
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        except TerraformError as refused:
+            print(f"demo: {' '.join(str(refused).split())}", file=sys.stderr)
+            return 2
     if args.command == "serve":
         from emulator.apply import provider_problem
         from emulator.deployment import Settings
@@ -158,8 +175,11 @@ class VariableNotJson(ValueError):
 
 def terraform_variable(assignment: str) -> tuple[str, Any]:
     """NAME=VALUE, the value read as JSON (a number, a list) or else taken as a string; a value
-    in braces or brackets must be JSON (a shell has most likely taken its quotes)."""
+    in braces or brackets must be JSON (a shell has most likely taken its quotes); a *_path is
+    made absolute (Terraform evaluates the variables elsewhere)."""
     name, _, value = assignment.partition("=")
+    if name.endswith("_path") and value:  # a file or folder of the user's, from where they are
+        return name, str(Path(value).resolve())
     try:
         return name, json.loads(value)
     except ValueError:

@@ -146,7 +146,10 @@ def judged(scenario: Scenario, result: dict[str, Any], events: list[dict[str, An
     return None
 
 
-def run_demo(show_logs: bool = False) -> int:
+def run_demo(show_logs: bool = False, variables: dict[str, Any] | None = None) -> int:
+    """The demo, deployed with the Terraform `variables` given (as `make demo ARGS="--var ..."`:
+    a workflow_path, the work's worker_environment), its own task timeout and the approval
+    service; a team's stand-in's environment is added to worker_environment."""
     examples = WorkExamples.load()
     examples_file = shown(work_folder() / "work_examples.json")
     transcript = io.StringIO()  # what the worker printed: its metrics are read back from it
@@ -158,10 +161,11 @@ def run_demo(show_logs: bool = False) -> int:
     ):
         sqs = boto3.client("sqs", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
+        given = dict(variables or {})
+        environment = {**given.pop("worker_environment", {}), **(stand_in_environment or {})}
         settings = Settings.from_terraform(
-            task_timeout_seconds=DEMO_TASK_TIMEOUT_SECONDS,
-            approval={},
-            **({"worker_environment": stand_in_environment} if stand_in_environment else {}),
+            **{"task_timeout_seconds": DEMO_TASK_TIMEOUT_SECONDS, "approval": {}, **given},
+            **({"worker_environment": environment} if environment else {}),
         )
         deployment = deploy(sqs, sfn, settings)
         mapping = EventSourceMapping(sqs, deployment, load_worker(deployment, REGION))

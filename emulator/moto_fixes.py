@@ -96,6 +96,12 @@ needs it.
    one of the message's allowed receives. The emulator runs the function itself, as the event
    source mapping does on AWS (emulator/consumers.py). The correction: moto keeps the mapping's
    record, and takes no message.
+
+18. moto 5.2.5: a Catch (or Retry) of States.ALL takes States.DataLimitExceeded and States.Runtime
+   too. Step Functions' States.ALL matches neither ("Error handling in Step Functions": the first
+   is a terminal error, the second a runtime error): a saga whose compensation catches States.ALL
+   still fails with States.DataLimitExceeded when the task's message is over 256 KiB. The
+   correction: States.ALL matches every error name but those two.
 """
 
 from __future__ import annotations
@@ -114,6 +120,9 @@ from moto.sqs.exceptions import QueueDoesNotExist
 from moto.sqs.models import Queue, SQSBackend
 from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.exceptions import InvalidExecutionInput, ValidationException
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+    ErrorEqualsDecl,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
@@ -140,7 +149,10 @@ MOTO_LAMBDA_FUNCTION = (
     LambdaFunction.update_configuration,
 )
 MOTO_CREATE_EVENT_SOURCE_MAPPING = LambdaBackend.create_event_source_mapping
+MOTO_ERROR_EQUALS = ErrorEqualsDecl._eval_body
 MAX_INPUT_BYTES = 262_144  # StartExecution's `input`, in UTF-8
+# Error names that States.ALL does not match ("Error handling in Step Functions", States.ALL).
+NOT_MATCHED_BY_ALL = frozenset({"States.DataLimitExceeded", "States.Runtime"})
 _ONE_PUT_AT_A_TIME = threading.Lock()
 
 
@@ -424,6 +436,17 @@ def mapping_that_takes_no_message(create: Any) -> Any:
     return create_record_only
 
 
+def error_equals_as_aws(self: ErrorEqualsDecl, env: Any) -> None:
+    """ErrorEquals' match (the error on the stack, a bool pushed in its place), with States.ALL
+    matching no terminal or runtime error."""
+    all_of_them = ErrorEqualsDecl._STATE_ALL_ERROR in self.error_names
+    if all_of_them and getattr(env.stack[-1], "error_name", None) in NOT_MATCHED_BY_ALL:
+        env.stack.pop()
+        env.stack.append(False)
+        return
+    MOTO_ERROR_EQUALS(self, env)
+
+
 def apply() -> None:
     Queue._set_attributes, Queue.attributes = queue_attributes_as_sqs(  # type: ignore[method-assign]
         MOTO_SET_QUEUE_ATTRIBUTES, MOTO_QUEUE_ATTRIBUTES
@@ -453,6 +476,7 @@ def apply() -> None:
     for name, answer in answers.items():
         setattr(StepFunctionResponse, name, answered_within_the_callers_rights(answer))
     StateTask._eval_parameters = parameters_within_the_payload_quota  # type: ignore[method-assign]
+    ErrorEqualsDecl._eval_body = error_equals_as_aws  # type: ignore[method-assign]
 
 
 MOTO_ACCOUNT = "123456789012"  # the account moto answers as

@@ -203,6 +203,17 @@ def where_a_timeout_leads(
     return state
 
 
+def execution_error(pattern: Pattern, execution_input: Any, task_error: str) -> str:
+    """The error an execution ends with when its callback task fails with `task_error`: that one,
+    through whatever states follow; but where the workflow catches failures too (a saga) and the
+    input is not an object, the catch's ResultPath cannot put the error beside it, and the
+    execution fails there (on AWS with States.ResultPathMatchFailure, on moto States.Runtime)."""
+    catches_failures = len(pattern.task_state().get("Catch", [])) > 1
+    if catches_failures and not isinstance(execution_input, dict):
+        return "States.Runtime"
+    return task_error
+
+
 def settings_warnings(warnings: list[str] | tuple[str, ...]) -> list[str]:
     """What Terraform's check blocks say of the variables: not of the team's requirements file,
     whatever it lists (a list without hashes gets a warning of its own)."""

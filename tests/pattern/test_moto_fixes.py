@@ -20,6 +20,9 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.dynamodb.models.table import Table
 from moto.sqs.models import Queue
 from moto.sqs.responses import SQSResponse
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+    ErrorEqualsDecl,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -28,6 +31,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from emulator import moto_fixes
 from emulator.emf import worker_metrics
+from emulator.terraform import ROOT
 from tests.pattern.fake_work import sleeps, succeeds
 from tests.pattern.helpers import client, failed_ids
 
@@ -435,6 +439,44 @@ def test_moto_still_needs_the_task_input_size_correction(
 
     # If this fails, moto fails such a task itself: remove correction 10.
     assert pattern.receive(1), f"moto {moto.__version__} fails a task over 256 KiB: remove 10"
+
+
+SAGA = ROOT / "examples" / "complete" / "workflows" / "refunds.asl.json"  # catches States.ALL
+
+
+def test_a_catch_of_states_all_does_not_take_a_task_over_256_kib(aws: Aws) -> None:
+    pattern = aws.deploy(workflow_path=str(SAGA))
+    execution = pattern.start_raw(input_that_fits_but_not_its_message())
+
+    result = pattern.wait(execution)
+
+    # As on AWS: no compensation ran, the execution failed with the terminal error
+    assert (result["status"], result["error"]) == ("FAILED", "States.DataLimitExceeded")
+    events = pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("Entered")
+    ]
+    assert "ReleaseHoldAfterFailure" not in entered
+
+
+def test_moto_still_needs_the_states_all_correction(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pattern = aws.deploy(workflow_path=str(SAGA))  # (which applies the corrections)
+    monkeypatch.setattr(ErrorEqualsDecl, "_eval_body", moto_fixes.MOTO_ERROR_EQUALS)
+    execution = pattern.start_raw(input_that_fits_but_not_its_message())
+
+    pattern.wait(execution)
+
+    # If this fails, moto's States.ALL leaves the terminal error alone: remove correction 18.
+    assert "ReleaseHoldAfterFailure" in entered_states(pattern, execution), (
+        f"moto {moto.__version__}'s States.ALL does not catch States.DataLimitExceeded: remove 18"
+    )
+
+
+def entered_states(pattern: Pattern, execution: str) -> list[str]:
+    events = pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "StateEntered" in e["type"]]
 
 
 def test_a_failure_keeps_its_cause(pattern: Pattern) -> None:

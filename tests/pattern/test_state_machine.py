@@ -15,7 +15,7 @@ import pytest
 from emulator.event_source import EventSourceMapping
 from emulator.terraform import ROOT
 from tests.pattern.fake_work import rejects, result, succeeds
-from tests.pattern.helpers import where_a_timeout_leads
+from tests.pattern.helpers import execution_error, where_a_timeout_leads
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -93,10 +93,8 @@ def test_a_task_error_fails_the_execution_with_the_works_error(
     events = pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
     (failed,) = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
     assert failed["error"] == error
-    if isinstance(execution_input, dict) or not pattern.task_state().get("Catch", [])[1:]:
-        assert (outcome["status"], outcome["error"]) == ("FAILED", error)
-    else:
-        assert (outcome["status"], outcome["error"]) == ("FAILED", "States.Runtime")
+    ended = execution_error(pattern, execution_input, error)
+    assert (outcome["status"], outcome["error"]) == ("FAILED", ended)
     worker.stop()  # the record is deleted once the handler returns, after the callback
     assert pattern.queue_depth() == 0
     assert pattern.queue_depth(dlq=True) == 0

@@ -80,8 +80,8 @@ SHIPMENT_EXAMPLES = {
 SHIPMENT_REQUIREMENT = f"PyYAML=={version('PyYAML')}"  # the release the test tools have
 SHIPMENT_TESTS = """import pytest
 
-from work import do_work
-from worker.contract import HandedOff, TaskError
+from work import WAREHOUSE, do_work
+from worker.contract import CallbackHandle, HandedOff, TaskError
 
 
 def test_a_small_shipment_is_checked_item_by_item_with_a_heartbeat_each() -> None:
@@ -93,8 +93,11 @@ def test_a_small_shipment_is_checked_item_by_item_with_a_heartbeat_each() -> Non
     assert beats == [1, 1]
 
 
-def test_a_larger_shipment_is_handed_off_to_the_warehouse() -> None:
-    assert isinstance(do_work({"manifest": "items: [a, b, c, d]"}, lambda: None, None), HandedOff)
+def test_a_larger_shipment_is_handed_off_to_the_warehouse_with_its_token() -> None:
+    task = CallbackHandle("the-task-token")
+
+    assert isinstance(do_work({"manifest": "items: [a, b, c, d]"}, lambda: None, task), HandedOff)
+    assert WAREHOUSE[-1] == {"taskToken": "the-task-token", "items": ["a", "b", "c", "d"]}
 
 
 @pytest.mark.parametrize("task_input", [{"manifest": "items: 7"}, {"manifest": "{"}, {}, None])
@@ -217,7 +220,8 @@ def test_a_team_makes_the_work_and_workflow_its_own_and_make_test_and_make_demo_
     # THEN each passes with the new work: its own tests and the pattern's, with its workflow
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-3000:]
     assert re.search(r"=+ \d+ passed", tests.stdout), tests.stdout[-2000:]
-    assert "PASSED src/work/test_work.py::test_a_larger_shipment_is_handed_off" in tests.stdout
+    handed_off = "test_a_larger_shipment_is_handed_off_to_the_warehouse_with_its_token"
+    assert f"PASSED src/work/test_work.py::{handed_off}" in tests.stdout
     # AND the demo runs its three paths: the small shipment checked with heartbeats (no
     # HeartbeatSeconds by default), the bad manifest rejected, the large one handed off and
     # answered as its example says, then handed off and never answered

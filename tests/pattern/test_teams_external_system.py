@@ -230,3 +230,31 @@ def test_a_saga_whose_compensation_ends_in_success_turns_make_demo_red(tmp_path:
     stopped = next(row for row in rows(run.stdout) if "the worker is stopped" in row)
     assert "SUCCEEDED" in stopped
     assert "NO: ended SUCCEEDED, not FAILED" in stopped
+
+
+@pytest.mark.slow
+def test_make_demo_runs_an_instances_own_workflow_given_as_a_variable() -> None:
+    # GIVEN examples/complete's refunds' saga, as the instance's workflow_path names it
+    saga = "examples/complete/workflows/refunds.asl.json"
+
+    # WHEN make demo runs with it (a path from where the user is)
+    run = subprocess.run(
+        [sys.executable, "-m", "emulator", "demo", "--var", f"workflow_path={saga}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    # THEN every execution ran through the saga: the rejected one failed in its own Fail state,
+    # with the work's error, and the timed-out one through its compensation to CallbackTimedOut
+    assert run.returncode == 0, run.stdout + run.stderr
+    rejected, stopped = (
+        next(row for row in rows(run.stdout) if title in row)
+        for title in ("the rejected example", "the worker is stopped")
+    )
+    assert "RefundFailed" in rejected
+    assert WorkExamples.load().rejected_error in rejected
+    assert "CallbackTimedOut" in stopped
+    assert "All outcomes as expected." in run.stdout
