@@ -23,9 +23,9 @@ from tests.pattern.helpers import copy_of_the_project
 BATCH_JOBS = Path(__file__).parent / "batch_jobs"  # hands every job to its runner
 
 
-def demo(work: Path) -> subprocess.CompletedProcess[str]:
+def demo(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "emulator", "demo"],
+        [sys.executable, "-m", "emulator", "demo", *args],
         env={**os.environ, "WORK": str(work)},
         capture_output=True,
         text=True,
@@ -51,15 +51,19 @@ def handing_off_to_nobody(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_make_demo_runs_every_path_of_a_work_with_its_own_stand_in() -> None:
+@pytest.mark.parametrize(
+    "args", [(), ("--var", "heartbeat_seconds=1")], ids=["defaults", "heartbeat-seconds"]
+)
+def test_make_demo_runs_every_path_of_a_work_with_its_own_stand_in(args: tuple[str, ...]) -> None:
     # GIVEN a work that hands jobs to its runner, whose stand-in is in its folder
     examples = WorkExamples.load(BATCH_JOBS)
 
-    # WHEN make demo runs it
-    run = demo(BATCH_JOBS)
+    # WHEN make demo runs it (and with HeartbeatSeconds of 1 s, shorter than the longest job)
+    run = demo(BATCH_JOBS, *args)
 
     # THEN every execution ended as its example says: accepted, rejected, and handed off then
-    # answered after heartbeats, failed by the runner, and silent (the runner died)
+    # answered after heartbeats (past heartbeat_seconds, where it is set), failed by the runner,
+    # and silent (the runner died: with heartbeat_seconds, it ends at the first missed heartbeat)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "answered by your stand-in (work_stand_in.py)" in run.stdout
     ending = re.compile(r"\b(SUCCEEDED|FAILED)\b\s+\S+\s+(\w*)")  # status, state, error
