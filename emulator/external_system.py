@@ -97,7 +97,7 @@ def teams_work(task_input: Any, heartbeat: Callable[[], None], callback: Callbac
             "sent to its external system, or request_approval(callback, ...)): nobody can answer "
             "the task, which on AWS waits until it times out",
         )
-    if not (work_folder() / STAND_IN).exists():
+    if not own_stand_in():
         Inbox(Path(os.environ[INBOX_VARIABLE])).add(callback, task_input)
         answer = os.environ.get(ANSWER_VARIABLE)
         if answer is not None:
@@ -107,6 +107,11 @@ def teams_work(task_input: Any, heartbeat: Callable[[], None], callback: Callbac
             answering.daemon = True
             answering.start()
     return result
+
+
+def own_stand_in() -> bool:
+    """Whether the work's folder holds the team's own stand-in for its external system."""
+    return (work_folder() / STAND_IN).exists()
 
 
 @contextlib.contextmanager

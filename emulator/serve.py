@@ -39,7 +39,7 @@ from emulator.external_system import INBOX_VARIABLE
 from emulator.server import moto_server, port_is_free
 from emulator.stopping import StopSignal
 from emulator.terraform import ROOT, work_folder
-from emulator.work_examples import STAND_IN, WorkExamples, shown
+from emulator.work_examples import STAND_IN, Ending, WorkExamples, shown
 from worker.handoff import takes_callback
 
 if TYPE_CHECKING:
@@ -427,6 +427,12 @@ def instructions(
             f"      --execution-arn \"$arn\" --query '[status, {fields}]'"
         )
 
+    def wait_for_it(ending: Ending) -> int:
+        """Seconds to wait before describing an execution that ends so: a timeout's, the task
+        timeout and a little; any other, a few (the team's stand-in answers as it decides)."""
+        timed_out = (ending.status, ending.error) == ("FAILED", "CallbackTimedOut")
+        return int(value["task_timeout_seconds"]) + 2 if timed_out else 5
+
     def depth(url: str) -> str:
         return (
             f"{aws} sqs get-queue-attributes --queue-url {url} \\\n"
@@ -482,8 +488,8 @@ def instructions(
   # a task your work hands off ({number} of {len(examples.handed_offs)}) to your stand-in for your
   # external system ({STAND_IN}), which answers it as it decides: it ends {example.ending}
   {start("handed-off", example.input)}
-  {describe(5, "error, output")}"""
-    elif handed_off is not None and hand_offs.user_answers:
+  {describe(wait_for_it(example.ending), "error, output")}"""
+    elif handed_off is not None and hand_offs.user_answers:  # the user answers from the inbox
         output = shlex.quote(json.dumps(hand_offs.answer()))
         who = "the emulator's own work" if hand_offs.emulators_work else "the work"
         approve = answered(

@@ -225,7 +225,9 @@ def test_under_make_serve_a_teams_handed_off_tasks_go_to_the_inbox(
     answered: bool,
 ) -> None:
     # GIVEN the team's work handing tasks off to a system of its own, run as make serve runs it
+    # (with the emulator's stand-in: the work's folder holds none of its own)
     monkeypatch.setattr(work, "do_work", external.do_work)
+    monkeypatch.setattr(external_system, "own_stand_in", lambda: False)
     monkeypatch.setattr(handler, "do_work", external_system.teams_work)
     inbox = external_system.Inbox(tmp_path / "handed-off.jsonl")
     monkeypatch.setenv(external_system.INBOX_VARIABLE, str(inbox.path))
