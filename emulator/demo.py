@@ -91,21 +91,11 @@ def scenarios(examples: WorkExamples) -> list[Scenario]:
     ]
     for number, handed_off in enumerate(examples.handed_offs, 1):
         several = f" {number}" if len(examples.handed_offs) > 1 else ""
-        if not handed_off.answered_by_the_emulator:  # the team's stand-in decides
-            found.append(
-                Scenario(
-                    f"handed off{several}, {handed_off.ending}",
-                    handed_off.input,
-                    True,
-                    handed_off.ending,
-                    None if handed_off.ends else ("TaskSucceeded", None),
-                    answer=handed_off.answer,
-                )
-            )
-            continue
+        # the emulator's stand-in answers later; the team's own decides how it ends
+        then = "answered later" if handed_off.answered_by_the_emulator else handed_off.ending
         found.append(
             Scenario(
-                f"handed off{several}, answered later",
+                f"handed off{several}, {then}",
                 handed_off.input,
                 True,
                 handed_off.ending,

@@ -38,7 +38,7 @@ from emulator.deployment import (
 from emulator.external_system import INBOX_VARIABLE
 from emulator.server import moto_server, port_is_free
 from emulator.stopping import StopSignal
-from emulator.terraform import ROOT, work_folder
+from emulator.terraform import ROOT
 from emulator.work_examples import STAND_IN, Ending, WorkExamples, shown
 from worker.handoff import takes_callback
 
@@ -116,7 +116,7 @@ def serve(
         from work import do_work  # the team's work, as the worker processes will run it
 
         examples = WorkExamples.load()
-        own_stand_in = (work_folder() / STAND_IN).exists()
+        own_stand_in = external_system.own_stand_in()
         work = None  # the team's, as it is
         stand_in_answers = False
         if approval_work:

@@ -23,10 +23,14 @@ from tests.pattern.helpers import copy_of_the_project
 BATCH_JOBS = Path(__file__).parent / "batch_jobs"  # hands every job to its runner
 
 
-def demo(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def demo(
+    *args: str, work: Path | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """`make demo ARGS=...` in `cwd`, with `work` as its WORK where given."""
     return subprocess.run(
         [sys.executable, "-m", "emulator", "demo", *args],
-        env={**os.environ, "WORK": str(work)},
+        cwd=cwd,
+        env={**os.environ, **({"WORK": str(work)} if work else {})},
         capture_output=True,
         text=True,
         timeout=180,
@@ -59,7 +63,7 @@ def test_make_demo_runs_every_path_of_a_work_with_its_own_stand_in(args: tuple[s
     examples = WorkExamples.load(BATCH_JOBS)
 
     # WHEN make demo runs it (and with HeartbeatSeconds of 1 s, shorter than the longest job)
-    run = demo(BATCH_JOBS, *args)
+    run = demo(*args, work=BATCH_JOBS)
 
     # THEN every execution ended as its example says: accepted, rejected, and handed off then
     # answered after heartbeats (past heartbeat_seconds, where it is set), failed by the runner,
@@ -85,7 +89,7 @@ def test_a_hand_off_to_nobody_turns_make_demo_red_and_names_it(tmp_path: Path) -
     work = handing_off_to_nobody(tmp_path)
 
     # WHEN make demo runs it
-    run = demo(work)
+    run = demo(work=work)
 
     # THEN it fails, and each hand-off says it went to nobody
     assert run.returncode == 1, run.stdout
@@ -220,14 +224,7 @@ def test_a_saga_whose_compensation_ends_in_success_turns_make_demo_red(tmp_path:
     (copy / ".venv").symlink_to(ROOT / ".venv")
 
     # WHEN make demo runs it
-    run = subprocess.run(
-        [sys.executable, "-m", "emulator", "demo"],
-        cwd=copy,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    run = demo(cwd=copy)
 
     # THEN the timed-out executions, which ended SUCCEEDED, are not as expected
     assert run.returncode == 1, run.stdout + run.stderr
@@ -242,14 +239,7 @@ def test_make_demo_runs_an_instances_own_workflow_given_as_a_variable() -> None:
     saga = "examples/complete/workflows/refunds.asl.json"
 
     # WHEN make demo runs with it (a path from where the user is)
-    run = subprocess.run(
-        [sys.executable, "-m", "emulator", "demo", "--var", f"workflow_path={saga}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    run = demo("--var", f"workflow_path={saga}")
 
     # THEN every execution ran through the saga: the rejected one failed in its own Fail state,
     # with the work's error, and the timed-out one through its compensation to CallbackTimedOut
