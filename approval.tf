@@ -9,6 +9,7 @@ module "approval" {
   state_machine_arn    = aws_sfn_state_machine.this.arn
   notify_email         = try(var.approval.notify_email, null)
   jwt                  = try(var.approval.jwt, null)
+  throttle_per_second  = try(var.approval.throttle_per_second, 10)
   architecture         = var.architecture
   powertools_layer_arn = data.aws_ssm_parameter.powertools_layer.insecure_value
   log_retention_days   = var.log_retention_days

@@ -21,8 +21,9 @@ resource "aws_iam_role" "worker" {
 
 data "aws_iam_policy_document" "worker" {
   statement {
-    sid       = "ConsumeTaskQueue"
-    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    sid = "ConsumeTaskQueue"
+    # ChangeMessageVisibility: the worker's proof that each record was received from this queue.
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.this.arn]
   }
 

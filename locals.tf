@@ -20,22 +20,35 @@ locals {
   state_machine_template = coalesce(var.workflow_path, "${path.module}/statemachine/callback.asl.json")
   state_machine_settings = {
     task_timeout_seconds = var.task_timeout_seconds
-    heartbeat_seconds    = var.heartbeat_seconds
+    heartbeat_seconds    = local.heartbeat_seconds
   }
+  # The callback task's HeartbeatSeconds, always declared: SendTaskHeartbeat, the worker's proof
+  # that a task still waits, is documented only for a task with a heartbeat clock to reset. Left
+  # unset, a window just under the timeout: the worker's first heartbeat restarts it, so it ends
+  # no task the timeout would not (but one nothing reaches, a second before its timeout).
+  heartbeat_seconds = coalesce(var.heartbeat_seconds, var.task_timeout_seconds - 1)
+  # Whether the workflow declares it, read from the template rendered with stand-ins for the
+  # values only AWS knows (known at plan, unlike the state machine's own definition).
+  workflow_declares_heartbeat = strcontains(templatefile(local.state_machine_template, merge(local.state_machine_settings, {
+    partition = "aws"
+    queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/tasks"
+  })), "\"HeartbeatSeconds\"")
 
   # The worker's environment (src/worker/settings.py reads it), but for the names main.tf adds from
   # the deployment's resources: the pattern's own settings, with var.worker_environment merged
   # under them (its validations refuse the pattern's names).
   worker_settings = {
-    MAX_RECEIVE_COUNT    = tostring(var.max_receive_count)
-    TASK_TIMEOUT_SECONDS = tostring(var.task_timeout_seconds)
-    POWERTOOLS_LOG_LEVEL = var.log_level
+    MAX_RECEIVE_COUNT          = tostring(var.max_receive_count)
+    TASK_TIMEOUT_SECONDS       = tostring(var.task_timeout_seconds)
+    HEARTBEAT_SECONDS          = tostring(local.heartbeat_seconds)
+    VISIBILITY_TIMEOUT_SECONDS = tostring(local.visibility_timeout_seconds)
+    POWERTOOLS_LOG_LEVEL       = var.log_level
     # No AWS configuration file, wherever HOME points: one could set endpoint_url for the worker's
     # clients and send every callback, task token and all, to another host.
     AWS_CONFIG_FILE = "/dev/null"
   }
   worker_environment       = merge(var.worker_environment, local.worker_settings)
-  worker_environment_names = concat(keys(local.worker_settings), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "IDEMPOTENCY_TABLE_NAME", "APPROVAL_TABLE_NAME", "APPROVAL_TOPIC_ARN", "APPROVAL_PAGE_URL"])
+  worker_environment_names = concat(keys(local.worker_settings), ["POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "TASK_QUEUE_URL", "IDEMPOTENCY_TABLE_NAME", "APPROVAL_TABLE_NAME", "APPROVAL_TOPIC_ARN", "APPROVAL_PAGE_URL"])
 
   # The largest task message: Step Functions sends none larger (a Task whose input after
   # Parameters is over 256 KiB fails with States.DataLimitExceeded). Set, not left to a default:
@@ -92,7 +105,8 @@ locals {
   work_requirements_text = fileexists(local.work_requirements) ? file(local.work_requirements) : ""
   work_has_dependencies  = length(regexall("(?m)^[[:space:]]*[^#[:space:]]", local.work_requirements_text)) > 0
   # Hashes put pip in its hash-checking mode, for every package: without any, it checks none.
-  work_dependencies_hashed = strcontains(local.work_requirements_text, "--hash=")
+  # A comment that names one does not: pip reads nothing after a "#".
+  work_dependencies_hashed = length(regexall("(?m)^[^#\n]*--hash=", local.work_requirements_text)) > 0
 }
 
 # A warning, not a validation: such values deploy and work, but a task whose work keeps failing
@@ -106,6 +120,14 @@ check "failing_work_ends_as_worker_failed" {
   assert {
     condition     = var.heartbeat_seconds == null || try(var.heartbeat_seconds > local.visibility_timeout_seconds, true)
     error_message = "A task whose work fails once will end as CallbackTimedOut (States.HeartbeatTimeout), not be retried: no heartbeat comes while its message waits out the ${local.visibility_timeout_seconds} s visibility timeout, longer than heartbeat_seconds = ${coalesce(var.heartbeat_seconds, 0)}. Raise heartbeat_seconds above the visibility timeout, or accept that a failed attempt ends the execution."
+  }
+}
+
+# A warning, not a refusal: a team may want approvals answered within the heartbeat window.
+check "approvers_have_the_whole_task_timeout" {
+  assert {
+    condition     = var.approval == null || var.heartbeat_seconds == null
+    error_message = "approval with heartbeat_seconds = ${coalesce(var.heartbeat_seconds, 0)}: a person cannot heartbeat, so an approval task ends heartbeat_seconds after the worker hands it to the service, not after task_timeout_seconds = ${var.task_timeout_seconds} (its page says it expired then). Leave heartbeat_seconds null for approvals, or accept the shorter window."
   }
 }
 
@@ -123,5 +145,15 @@ check "the_worker_runs_the_powertools_release_it_was_tested_with" {
   assert {
     condition     = var.powertools_version != "latest"
     error_message = "powertools_version = \"latest\": each apply after a Powertools release gives the worker a layer it was never tested with, chosen by a parameter Powertools' release job rewrites. Pin a release (\"3.37.0\") and change it when you choose to."
+  }
+}
+
+# A warning, not a refusal: a team's workflow (workflow_path) may leave HeartbeatSeconds out. The
+# worker's first call for every record is SendTaskHeartbeat, its proof that the task still waits,
+# and AWS documents that call only for a task with a heartbeat clock to reset.
+check "the_callback_task_declares_its_heartbeat_window" {
+  assert {
+    condition     = local.workflow_declares_heartbeat
+    error_message = "The workflow (${local.state_machine_template}) declares no HeartbeatSeconds: the worker proves each task still waits with SendTaskHeartbeat, which AWS documents only for a task with HeartbeatSeconds. Keep \"HeartbeatSeconds\": $${heartbeat_seconds} in the callback task, as statemachine/callback.asl.json does."
   }
 }

@@ -71,7 +71,7 @@ data "aws_iam_policy_document" "queue" {
   dynamic "statement" {
     for_each = {
       DenyOtherSenders   = { actions = ["sqs:SendMessage"], allowed = concat(each.value.senders, var.queue_operator_role_arns) }
-      DenyOtherReceivers = { actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"], allowed = concat(each.value.receivers, var.queue_operator_role_arns) }
+      DenyOtherReceivers = { actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:PurgeQueue"], allowed = concat(each.value.receivers, var.queue_operator_role_arns) }
     }
     content {
       sid       = statement.key

@@ -43,18 +43,18 @@ variable "workflow_path" {
 }
 
 variable "task_timeout_seconds" {
-  description = "How long the state machine waits for the callback before it fails with CallbackTimedOut (TimeoutSeconds), in seconds: an integer from 1 to 31536000 (one year)."
+  description = "How long the state machine waits for the callback before it fails with CallbackTimedOut (TimeoutSeconds), in seconds: an integer from 2 to 31536000 (one year)."
   type        = number
   default     = 600
 
   validation {
-    condition     = var.task_timeout_seconds >= 1 && var.task_timeout_seconds <= 31536000 && floor(var.task_timeout_seconds) == var.task_timeout_seconds
-    error_message = "task_timeout_seconds must be an integer from 1 to 31536000."
+    condition     = var.task_timeout_seconds >= 2 && var.task_timeout_seconds <= 31536000 && floor(var.task_timeout_seconds) == var.task_timeout_seconds
+    error_message = "task_timeout_seconds must be an integer from 2 to 31536000 (the task's heartbeat window, HeartbeatSeconds, is at least 1 s shorter)."
   }
 }
 
 variable "heartbeat_seconds" {
-  description = "How often the worker must heartbeat, or the task fails with CallbackTimedOut (HeartbeatSeconds), in seconds: an integer from 1, shorter than task_timeout_seconds; null for none."
+  description = "How often the worker must heartbeat, or the task fails with CallbackTimedOut (HeartbeatSeconds), in seconds: an integer from 1, shorter than task_timeout_seconds. null (the default): task_timeout_seconds - 1, a window no task without heartbeats outlives by more than a second, declared so that the worker's first heartbeat (its proof that the task waits) is one AWS documents."
   type        = number
   default     = null
 
@@ -300,14 +300,15 @@ variable "queue_operator_role_arns" {
 }
 
 variable "approval" {
-  description = "The optional approval service, a page on which a person approves or rejects a task the work hands to it (docs/hand-off.md): { notify_email, jwt = { issuer, audience, approvers, claim } }, each optional. null (the default) deploys none."
+  description = "The optional approval service, a page on which a person approves or rejects a task the work hands to it (docs/hand-off.md): { notify_email, throttle_per_second, jwt = { issuer, audience, approvers, claim } }, each optional. throttle_per_second: requests a second the page's API serves (10, bursts of twice that), for all callers together. claim names the approvers: sub (the default), or email, taken only with email_verified true. Needs idempotency = true. null (the default) deploys none."
   type = object({
-    notify_email = optional(string)
+    notify_email        = optional(string)
+    throttle_per_second = optional(number, 10)
     jwt = optional(object({
       issuer    = string
       audience  = list(string)
       approvers = list(string)
-      claim     = optional(string, "email")
+      claim     = optional(string, "sub")
     }))
   })
   default = null
@@ -320,6 +321,21 @@ variable "approval" {
   validation {
     condition     = try(var.approval.jwt == null, true) || try(startswith(var.approval.jwt.issuer, "https://") && length(var.approval.jwt.audience) > 0 && length(var.approval.jwt.approvers) > 0, false)
     error_message = "approval.jwt needs an https:// issuer, at least one audience and at least one approver (the values of its claim that may decide)."
+  }
+
+  validation {
+    condition     = try(var.approval.jwt == null, true) || try(length(var.approval.jwt.claim) > 0, false)
+    error_message = "approval.jwt.claim must name the JWT claim the approvers are listed by: sub (the default), or email (taken only where email_verified is true)."
+  }
+
+  validation {
+    condition     = try(var.approval.throttle_per_second >= 1 && var.approval.throttle_per_second <= 5000, true)
+    error_message = "approval.throttle_per_second must be from 1 to 5000 (requests a second; the burst is twice that)."
+  }
+
+  validation {
+    condition     = var.approval == null || var.idempotency
+    error_message = "approval needs idempotency = true: without it a second delivery of a task's message sends a second link for it, and whichever page is answered second records as expired a task the first one answered."
   }
 }
 

@@ -33,6 +33,8 @@ resource "aws_lambda_function" "worker" {
       {
         POWERTOOLS_SERVICE_NAME      = local.name
         POWERTOOLS_METRICS_NAMESPACE = local.name
+        # The queue whose receipts prove a record came from it (src/worker/receipts.py).
+        TASK_QUEUE_URL = aws_sqs_queue.this.url
       },
       var.idempotency ? { IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency[0].name } : {},
       local.approval_environment,

@@ -83,8 +83,10 @@ class ApprovalPage:
         link_id = path.removeprefix(PREFIX)
         if not path.startswith(PREFIX) or "/" in link_id or method not in ("GET", "POST"):
             return plain(start_response, 404, "Not found.")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(min(length, 100_000)).decode("utf-8", "replace")
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit():  # "-1", "1e3": no length to read (wsgi.input would block)
+            return plain(start_response, 400, "Content-Length must be a number of bytes.")
+        body = environ["wsgi.input"].read(min(int(length), 100_000)).decode("utf-8", "replace")
         response = self.handler(api_gateway_event(environ, link_id, body))
         status = response["statusCode"]
         headers = list(response.get("headers", {}).items())

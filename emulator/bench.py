@@ -44,6 +44,7 @@ def environment() -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         **worker_environment(Settings.from_terraform()),
+        "TASK_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/bench-tasks",
     }
 
 
@@ -79,10 +80,16 @@ task_input = json.loads(sys.argv[4])
 from worker import callback
 
 class Raw:
+    def __init__(self, body=b"{}"):
+        self.body = body
     def stream(self, **_):
-        yield b"{}"
+        yield self.body
 
 ok = lambda request, **_: AWSResponse(request.url, 200, {}, Raw())  # noqa: E731
+def in_flight(request, **_):  # SQS's answer to ChangeMessageVisibilityBatch: every entry is
+    entries = json.loads(request.body)["Entries"]
+    body = json.dumps({"Successful": [{"Id": entry["Id"]} for entry in entries]}).encode()
+    return AWSResponse(request.url, 200, {}, Raw(body))
 client = callback.client()
 client.meta.events.register("before-send", ok)
 execution = "arn:aws:states:us-east-1:123456789012:execution:bench:"
@@ -98,11 +105,13 @@ records = [
 event = {"Records": records}
 if mode in ("worker", "unproven"):
     from emulator.event_source import LambdaContext
-    from worker import idempotency
+    from worker import idempotency, receipts
     from worker.handler import lambda_handler
     idempotency.persistence.client.meta.events.register("before-send", ok)
-    if mode == "unproven":  # the worker as it would be without its proof of a live task
+    receipts.task_queue()[0].meta.events.register("before-send", in_flight)
+    if mode == "unproven":  # the worker without its proofs: of a live task, of a received record
         callback.send_heartbeat = lambda token: None
+        receipts.received = lambda records: frozenset(r["receiptHandle"] for r in records)
     def batch():
         response = lambda_handler(event, LambdaContext())
         assert response == {"batchItemFailures": []}, response

@@ -99,7 +99,7 @@ class Deployment:
         """The worker function's environment: the module's settings, and the approval service's
         (var.approval)."""
         approval = self.approval.worker_environment() if self.approval else {}
-        return {**worker_environment(self.settings), **approval}
+        return {**worker_environment(self.settings), "TASK_QUEUE_URL": self.queue_url, **approval}
 
     @property
     def worker_credentials(self) -> dict[str, str]:
@@ -292,6 +292,7 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     table = {"IDEMPOTENCY_TABLE_NAME": idempotency_table_name(settings)}
     return {
         **settings.derived["worker_environment"],
+        "VISIBILITY_TIMEOUT_SECONDS": str(settings.visibility_timeout_seconds),  # a test's own
         "POWERTOOLS_SERVICE_NAME": settings.name,
         "POWERTOOLS_METRICS_NAMESPACE": settings.name,
         **(table if settings.idempotency else {}),

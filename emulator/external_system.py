@@ -58,7 +58,7 @@ class PassedOnHandle(CallbackHandle):
 
     def __init__(self, handle: CallbackHandle) -> None:
         self.passed_on = False
-        super().__init__(handle.token, handle.execution_arn)
+        super().__init__(handle.token, handle.execution_arn, handle.deadline)
 
     @property  # type: ignore[override]
     def token(self) -> str:

@@ -102,6 +102,26 @@ needs it.
    is a terminal error, the second a runtime error): a saga whose compensation catches States.ALL
    still fails with States.DataLimitExceeded when the task's message is over 256 KiB. The
    correction: States.ALL matches every error name but those two.
+
+19. moto 5.2.5: ChangeMessageVisibility(Batch) takes the receipt handle of a message that is no
+   longer in flight (its visibility timeout has passed), and hides the message again. SQS refuses
+   it with MessageNotInflight (ChangeMessageVisibility's API reference, Errors): the worker takes
+   the refusal for a record it did not receive, and runs none of its work (src/worker/receipts.py).
+   The correction: the same refusal, for each such entry of a batch.
+
+20. moto 5.2.5: Publish takes a Subject of 100 characters, or one with a line break or another
+   control character. SNS refuses both with InvalidParameter (Publish's API reference, Subject:
+   "must be UTF-8 text with no line breaks or control characters, and less than 100 characters
+   long"), so an approval request whose title was cut to 100 characters, or held a newline,
+   would be mailed here and never on AWS. The correction: the same refusal.
+
+21. moto 5.2.5: a task that has been answered still takes a heartbeat, and a second answer, for
+   as long as its execution runs (the token's callback stays in moto's pool with its outcome).
+   Step Functions no longer knows the task: each call with its token is refused, with
+   TaskTimedOut ("Provided task does not exist anymore", what a retry of a SendTaskSuccess that
+   had landed is answered; the API reference lists the error without saying when). The approval
+   page asks with a heartbeat whether a task still waits. The correction: the same refusal, once
+   a token's callback has its outcome.
 """
 
 from __future__ import annotations
@@ -116,6 +136,8 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.dynamodb.models.table import Table
+from moto.sns.exceptions import SNSInvalidParameter
+from moto.sns.models import SNSBackend
 from moto.sqs.exceptions import QueueDoesNotExist
 from moto.sqs.models import Queue, SQSBackend
 from moto.sqs.responses import SQSResponse
@@ -125,7 +147,10 @@ from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+from moto.stepfunctions.parser.asl.eval.callback.callback import (
+    CallbackEndpoint,
+    CallbackPoolManager,
+)
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -150,6 +175,12 @@ MOTO_LAMBDA_FUNCTION = (
 )
 MOTO_CREATE_EVENT_SOURCE_MAPPING = LambdaBackend.create_event_source_mapping
 MOTO_ERROR_EQUALS = ErrorEqualsDecl._eval_body
+MOTO_CHANGE_VISIBILITY_BATCH = SQSBackend.change_message_visibility_batch
+MOTO_PUBLISH = SNSBackend.publish
+MOTO_POOL_NOTIFY = CallbackPoolManager.notify
+MOTO_POOL_HEARTBEAT = CallbackPoolManager.heartbeat
+MAX_SUBJECT = 99  # characters
+SUBJECT_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_INPUT_BYTES = 262_144  # StartExecution's `input`, in UTF-8
 # Error names that States.ALL does not match ("Error handling in Step Functions", States.ALL).
 NOT_MATCHED_BY_ALL = frozenset({"States.DataLimitExceeded", "States.Runtime"})
@@ -447,6 +478,55 @@ def error_equals_as_aws(self: ErrorEqualsDecl, env: Any) -> None:
     MOTO_ERROR_EQUALS(self, env)
 
 
+def change_visibility_of_messages_in_flight(
+    self: SQSBackend, queue_name: str, entries: list[dict[str, Any]]
+) -> tuple[list[str], list[dict[str, str]]]:
+    """ChangeMessageVisibilityBatch, each entry whose message is visible refused as SQS does."""
+    queue = self.get_queue(queue_name)
+    visible = {
+        entry["Id"]
+        for entry in entries
+        for message in queue._messages
+        if message.had_receipt_handle(entry["ReceiptHandle"]) and message.visible
+    }
+    success, error = MOTO_CHANGE_VISIBILITY_BATCH(
+        self, queue_name, [entry for entry in entries if entry["Id"] not in visible]
+    )
+    refused = [
+        {
+            "Id": id_,
+            "SenderFault": True,
+            "Code": "MessageNotInflight",
+            "Message": "The message referred to isn't in flight.",
+        }
+        for id_ in sorted(visible)
+    ]
+    return success, error + refused
+
+
+def publish_with_a_subject_sns_takes(self: SNSBackend, *args: Any, **kwargs: Any) -> str:
+    """Publish, refusing a subject SNS refuses: 100 characters or more, or a control character."""
+    subject = kwargs.get("subject")
+    if subject is not None and (len(subject) > MAX_SUBJECT or SUBJECT_CONTROL.search(subject)):
+        raise SNSInvalidParameter(
+            "Invalid parameter: Subject must be UTF-8 text with no line breaks or control "
+            "characters, and less than 100 characters long"
+        )
+    return MOTO_PUBLISH(self, *args, **kwargs)
+
+
+def no_call_for_an_answered_task(call: Any) -> Any:
+    """The pool's notify or heartbeat, refusing a token whose task has been answered."""
+
+    def refused_once_answered(self: CallbackPoolManager, callback_id: str, **kwargs: Any) -> Any:
+        endpoint = self._pool.get(callback_id)
+        if endpoint is not None and endpoint.get_outcome() is not None:
+            raise AWSError("Provided task does not exist anymore", "TaskTimedOut")
+        return call(self, callback_id=callback_id, **kwargs)
+
+    return refused_once_answered
+
+
 def apply() -> None:
     Queue._set_attributes, Queue.attributes = queue_attributes_as_sqs(  # type: ignore[method-assign]
         MOTO_SET_QUEUE_ATTRIBUTES, MOTO_QUEUE_ATTRIBUTES
@@ -477,6 +557,10 @@ def apply() -> None:
         setattr(StepFunctionResponse, name, answered_within_the_callers_rights(answer))
     StateTask._eval_parameters = parameters_within_the_payload_quota  # type: ignore[method-assign]
     ErrorEqualsDecl._eval_body = error_equals_as_aws  # type: ignore[method-assign]
+    SQSBackend.change_message_visibility_batch = change_visibility_of_messages_in_flight  # type: ignore[method-assign]
+    SNSBackend.publish = publish_with_a_subject_sns_takes  # type: ignore[method-assign]
+    CallbackPoolManager.notify = no_call_for_an_answered_task(MOTO_POOL_NOTIFY)  # type: ignore[method-assign]
+    CallbackPoolManager.heartbeat = no_call_for_an_answered_task(MOTO_POOL_HEARTBEAT)  # type: ignore[method-assign]
 
 
 MOTO_ACCOUNT = "123456789012"  # the account moto answers as

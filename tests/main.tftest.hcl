@@ -250,7 +250,7 @@ run "only_the_state_machine_sends_tasks_and_only_the_worker_takes_them" {
       }) == jsonencode({
       dlq = [
         ["DenyInsecureTransport", "Deny", ["sqs:*"], [var.dlq_arn], [["*"]], [["Bool", "aws:SecureTransport", ["false"]]]],
-        ["DenyOtherReceivers", "Deny", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"], [var.dlq_arn], [["*"]], [
+        ["DenyOtherReceivers", "Deny", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:PurgeQueue", "sqs:ReceiveMessage"], [var.dlq_arn], [["*"]], [
           ["BoolIfExists", "aws:PrincipalIsAWSService", ["false"]],
         ]],
         ["DenyOtherSenders", "Deny", ["sqs:SendMessage"], [var.dlq_arn], [["*"]], [
@@ -259,7 +259,7 @@ run "only_the_state_machine_sends_tasks_and_only_the_worker_takes_them" {
       ]
       tasks = [
         ["DenyInsecureTransport", "Deny", ["sqs:*"], [var.tasks_arn], [["*"]], [["Bool", "aws:SecureTransport", ["false"]]]],
-        ["DenyOtherReceivers", "Deny", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"], [var.tasks_arn], [["*"]], [
+        ["DenyOtherReceivers", "Deny", ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:PurgeQueue", "sqs:ReceiveMessage"], [var.tasks_arn], [["*"]], [
           ["ArnNotEquals", "aws:PrincipalArn", ["arn:aws:iam::123456789012:role/task-token-callback-a1b2c3-worker"]],
           ["BoolIfExists", "aws:PrincipalIsAWSService", ["false"]],
         ]],
@@ -373,10 +373,11 @@ run "the_state_machine_sends_the_token_and_routes_only_a_timeout" {
           QueueUrl    = "https://sqs.eu-west-1.amazonaws.com/123456789012/task-token-callback-a1b2c3-tasks"
           MessageBody = { "taskToken.$" = "$$.Task.Token", "executionArn.$" = "$$.Execution.Id", "input.$" = "$" }
         }
-        TimeoutSeconds = 900
-        Catch          = [{ ErrorEquals = ["States.Timeout", "States.HeartbeatTimeout"], Next = "CallbackTimedOut" }]
+        TimeoutSeconds   = 900
+        HeartbeatSeconds = 899
+        Catch            = [{ ErrorEquals = ["States.Timeout", "States.HeartbeatTimeout"], Next = "CallbackTimedOut" }]
     }])
-    error_message = "One Task must send the token to the task queue, wait task_timeout_seconds, and catch only a timeout: ${aws_sfn_state_machine.this.definition}"
+    error_message = "One Task must send the token to the task queue, wait task_timeout_seconds (with a heartbeat window just under it), and catch only a timeout: ${aws_sfn_state_machine.this.definition}"
   }
 
   assert {
@@ -387,7 +388,25 @@ run "the_state_machine_sends_the_token_and_routes_only_a_timeout" {
   }
 }
 
-run "a_heartbeat_is_in_the_definition_only_when_set" {
+run "the_task_always_declares_a_heartbeat_window_just_under_its_timeout_unless_set" {
+  command = plan
+
+  variables {
+    task_timeout_seconds = 3600
+  }
+
+  assert {
+    condition     = one([for state in values(jsondecode(aws_sfn_state_machine.this.definition).States) : state.HeartbeatSeconds if state.Type == "Task"]) == 3599
+    error_message = "Without heartbeat_seconds the Task's HeartbeatSeconds must be task_timeout_seconds - 1 (SendTaskHeartbeat is documented only for a task with a heartbeat clock). Got ${jsonencode(one([for state in values(jsondecode(aws_sfn_state_machine.this.definition).States) : state.HeartbeatSeconds if state.Type == "Task"]))}."
+  }
+
+  assert {
+    condition     = aws_lambda_function.worker.environment[0].variables.HEARTBEAT_SECONDS == "3599"
+    error_message = "The worker must be told the task's heartbeat window. Got ${aws_lambda_function.worker.environment[0].variables.HEARTBEAT_SECONDS}."
+  }
+}
+
+run "a_heartbeat_set_is_the_tasks_heartbeat_window" {
   command = plan
 
   variables {
@@ -414,7 +433,7 @@ run "the_worker_may_do_exactly_its_job" {
       }
       }) == jsonencode({
       AnswerTaskTokens = { effect = "Allow", actions = ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"], resources = [var.state_machine], conditions = 0 }
-      ConsumeTaskQueue = { effect = "Allow", actions = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], resources = [var.tasks_arn], conditions = 0 }
+      ConsumeTaskQueue = { effect = "Allow", actions = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], resources = [var.tasks_arn], conditions = 0 }
       RecordTaskAttempts = {
         effect     = "Allow"
         actions    = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
@@ -512,6 +531,9 @@ run "the_worker_gets_the_patterns_settings_and_the_teams_own" {
       PAYMENTS_API_URL             = "https://payments.example.com"
       MAX_RECEIVE_COUNT            = "2"
       TASK_TIMEOUT_SECONDS         = "600"
+      HEARTBEAT_SECONDS            = "599"
+      VISIBILITY_TIMEOUT_SECONDS   = "180"
+      TASK_QUEUE_URL               = "https://sqs.eu-west-1.amazonaws.com/123456789012/task-token-callback-a1b2c3-tasks"
       POWERTOOLS_LOG_LEVEL         = "WARN"
       POWERTOOLS_METRICS_NAMESPACE = "task-token-callback-a1b2c3"
       POWERTOOLS_SERVICE_NAME      = "task-token-callback-a1b2c3"

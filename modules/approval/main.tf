@@ -92,7 +92,9 @@ resource "aws_lambda_function" "page" {
   source_code_hash = data.archive_file.page.output_base64sha256
   layers           = [var.powertools_layer_arn]
   memory_size      = 256
-  timeout          = 10
+  # Longer than every call a POST makes can take (src/approval/page.py: two attempts each), and
+  # shorter than a claim's lease, so that a claim never ends while its answer is on its way.
+  timeout = 90
 
   environment {
     variables = merge(
@@ -100,6 +102,9 @@ resource "aws_lambda_function" "page" {
         APPROVAL_TABLE_NAME     = aws_dynamodb_table.requests.name
         POWERTOOLS_SERVICE_NAME = "${var.name}-approval-page"
         AWS_CONFIG_FILE         = "/dev/null"
+        # The answer's two attempts (botocore's standard retry mode takes it when the client's
+        # configuration sets none): the page's time stays within the function's.
+        AWS_MAX_ATTEMPTS = "2"
       },
       var.jwt == null ? {} : {
         APPROVERS      = jsonencode(var.jwt.approvers)
@@ -144,9 +149,18 @@ data "aws_iam_policy_document" "page" {
   }
 
   statement {
-    sid       = "AnswerTaskTokens"
-    actions   = ["states:SendTaskSuccess", "states:SendTaskFailure"]
+    sid = "AnswerTaskTokens"
+    # SendTaskHeartbeat: whether a task still waits, when an answer's fate is unknown.
+    actions   = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
     resources = [var.state_machine_arn]
+  }
+
+  # What became of an answer whose fate is unknown: the task's events. (The history holds the
+  # tokens of the state machine's tasks, which this role may already answer.)
+  statement {
+    sid       = "ReadTheTasksEvents"
+    actions   = ["states:GetExecutionHistory"]
+    resources = ["${replace(var.state_machine_arn, ":stateMachine:", ":execution:")}:*"]
   }
 
   statement {

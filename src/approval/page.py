@@ -2,37 +2,45 @@
 shows the request and a form, and answers nothing; POST /approvals/{id} answers the task with the
 approver's decision, through the worker's own callback code.
 
-A GET never changes anything, so a mail scanner or a link preview that opens the link decides
-nothing. A POST must carry the form's CSRF token, the same as the cookie the GET set (a page of
-another site can make a browser post, but cannot read that cookie or the page). The decision is
-claimed in the table before the answer is sent (so two approvers cannot both answer), and the
-token is removed only once Step Functions has taken the answer, or said the task no longer waits;
-an answer that fails otherwise (throttled) leaves the request as it was, to try again.
+A GET never answers a task, so a mail scanner or a link preview that opens the link decides
+nothing. A POST must carry the request's own CSRF value (kept in its item, shown in its form and
+set as a cookie by the GET), and must not come from another site (Sec-Fetch-Site, Origin).
+
+The decision is claimed in the table before the answer is sent, so two approvers cannot both
+answer: a claim is a lease (LEASE_SECONDS, longer than the function can run), and while it holds,
+others are told the request is being answered. The record then follows what Step Functions did:
+the token goes once Step Functions has taken the answer; an answer whose fate is unknown (a retry
+of a call that had landed, a timeout, a function that died after its claim) is settled by the
+task's events in the execution's history: decided as answered, expired if the task timed out,
+and released, to be answered again, if the task still waits.
 
 Without sign-in the link is a bearer secret: whoever has it may decide, under a name they type.
 With var.approval's jwt, API Gateway admits only requests with a valid token of the issuer, and
-this page only the listed approvers, recording the approver's claim.
+this page only the listed approvers, to see a request and to decide it, named by a claim the
+identity provider vouches for (`sub`; `email` only when `email_verified` is true).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hmac
 import html
 import json
 import os
-import secrets
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from worker.approval import execution_name, link_key
-from worker.callback import CLIENT_CONFIG, TokenNoLongerLive
+from worker.approval import execution_name, request_key, unseal
+from worker.callback import TokenNoLongerLive, error_code
 from worker.handoff import CallbackHandle
 
 if TYPE_CHECKING:
@@ -42,6 +50,16 @@ logger = Logger()
 CSRF_COOKIE = "approval_csrf"
 MAX_REASON = 1000
 MAX_NAME = 200
+MAX_FORM_FIELDS = 10
+# The page function's own calls: two attempts each, short timeouts. With Step Functions' answer
+# (AWS_MAX_ATTEMPTS = 2, modules/approval/main.tf) a POST's calls end well within the function's
+# 90 s timeout, and a claim's lease outlasts any run of the function.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=4
+)
+LEASE_SECONDS = 120
+# Where a POST may come from (Sec-Fetch-Site): the page itself, or the browser's own navigation.
+SAME_SITE = frozenset({"same-origin", "none"})
 HEADERS = {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
@@ -61,6 +79,12 @@ def dynamodb() -> BaseClient:
     return boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
+@functools.cache
+def history() -> BaseClient:
+    """Step Functions, to read a task's events (what became of an answer)."""
+    return boto3.client("stepfunctions", config=CLIENT_CONFIG)
+
+
 def table() -> tuple[BaseClient, str]:
     """The requests' table, and a client for it."""
     return dynamodb(), os.environ["APPROVAL_TABLE_NAME"]
@@ -71,7 +95,7 @@ def approvers() -> tuple[frozenset[str], str] | None:
     listed = os.environ.get("APPROVERS")
     if not listed:
         return None
-    return frozenset(json.loads(listed)), os.environ.get("APPROVER_CLAIM", "email")
+    return frozenset(json.loads(listed)), os.environ.get("APPROVER_CLAIM", "sub")
 
 
 @logger.inject_lambda_context
@@ -79,13 +103,20 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(event)
 
 
+NOT_AN_APPROVER = (403, "Not an approver", "<p>You are not one of this request's approvers.</p>")
+
+
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     """The response to one request of the HTTP API (payload format 2.0)."""
     link_id = (event.get("pathParameters") or {}).get("id", "")
     method = event["requestContext"]["http"]["method"]
+    if approvers() is not None and signed_in_approver(event) is None:
+        return page(*NOT_AN_APPROVER)  # with sign-in, only an approver sees a request at all
     request = load(link_id)
     if request is None:
         return page(404, "Unknown link", "<p>This link is not known: it may have expired.</p>")
+    if claim_lapsed(request):  # an answer whose fate is unknown: as Step Functions says
+        request = settle_as_step_functions_says(link_id, request)
     if method == "POST":
         return answer(event, link_id, request)
     return show(event, link_id, request)
@@ -96,7 +127,7 @@ def load(link_id: str) -> dict[str, Any] | None:
         return None
     client, name = table()
     item = client.get_item(
-        TableName=name, Key={"id": {"S": link_key(link_id)}}, ConsistentRead=True
+        TableName=name, Key={"id": {"S": request_key(link_id)}}, ConsistentRead=True
     )
     return {k: next(iter(v.values())) for k, v in item["Item"].items()} if "Item" in item else None
 
@@ -106,7 +137,7 @@ def show(event: dict[str, Any], link_id: str, request: dict[str, Any]) -> dict[s
         return decided(request)
     if expired(request):
         return expired_page(request)
-    csrf = secrets.token_urlsafe(32)
+    csrf = request["csrf"]
     return page(
         200, request["title"], form(request, csrf), cookie=csrf_cookie(event, link_id, csrf)
     )
@@ -117,9 +148,20 @@ def answer(event: dict[str, Any], link_id: str, request: dict[str, Any]) -> dict
         return decided(request, not_recorded=True)
     if expired(request):
         return expired_page(request)
-    posted = {k: v[0] for k, v in parse_qs(body(event), max_num_fields=10).items()}
-    if not csrf_matches(event, posted.get("csrf", "")):
-        logger.warning("A POST without the page's CSRF token was refused")
+    if not same_site(event):
+        logger.warning("A POST from another site was refused")
+        return page(
+            403,
+            "Not answered",
+            "<p>This answer came from another site: open the link and answer on its page.</p>",
+        )
+    try:
+        fields = parse_qs(body(event), max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # more fields than the form has
+        return page(400, "Not answered", "<p>This is not the request's form.</p>")
+    posted = {k: v[0] for k, v in fields.items()}
+    if not csrf_matches(event, request, posted.get("csrf", "")):
+        logger.warning("A POST without the request's CSRF value was refused")
         return page(
             403,
             "Not answered",
@@ -128,7 +170,7 @@ def answer(event: dict[str, Any], link_id: str, request: dict[str, Any]) -> dict
         )
     who = approver(event, posted)
     if who is None:
-        return page(403, "Not an approver", "<p>You are not one of this request's approvers.</p>")
+        return page(*NOT_AN_APPROVER)
     if not who:
         return page(400, "Not answered", "<p>Give your name, then approve or reject.</p>")
     decision = posted.get("decision")
@@ -136,92 +178,197 @@ def answer(event: dict[str, Any], link_id: str, request: dict[str, Any]) -> dict
         return page(400, "Not answered", "<p>Approve or reject the request.</p>")
     reason = posted.get("reason", "").strip()[:MAX_REASON]
     decided_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if not claim(link_id, decision, who, reason, decided_at):  # another approver was first
+    claimed_until = claim(link_id, decision, who, reason, decided_at)
+    if claimed_until is None:  # another approver was first
         return decided(load(link_id) or request, not_recorded=True)
-    handle = CallbackHandle(request["token"], request.get("execution_arn", ""))
+    handle = CallbackHandle(
+        unseal(link_id, request["sealed_token"]), request.get("execution_arn", "")
+    )
     try:
         if decision == "approve":
             output = {"approved": True, "approver": who, "reason": reason, "decidedAt": decided_at}
             handle.succeed(output)
         else:
             handle.fail("Rejected", reason or f"rejected by {who}")
-    except TokenNoLongerLive:
-        settle(link_id, expired=True)
-        return expired_page(request)
-    except Exception:
-        release(link_id)  # the request stays as it was: the approver may try again
-        logger.exception("The answer was not taken: the request is left as it was")
-        return page(
-            503,
-            "Not answered yet",
-            "<p>Step Functions did not take the answer this time: nothing was decided. Try again "
-            "in a moment.</p>",
+    except Exception as failure:
+        # Whether Step Functions took it is unknown (a retry of a call that landed is refused as
+        # if the task had ended; a timeout says nothing): the task's events say.
+        logger.warning(
+            "The answer's fate is unknown: Step Functions' history settles it",
+            extra={"reason": describe(failure)},
         )
-    settle(link_id, expired=False)
+        settled = settle_as_step_functions_says(link_id, {**request, **claimed(claimed_until)})
+        if "decision" not in settled:
+            return page(
+                503,
+                "Not answered yet",
+                "<p>Step Functions did not take the answer this time: nothing was decided. Try "
+                "again in a moment.</p>",
+            )
+        return decided(settled)
+    settle(link_id, "answered")
     logger.info("Answered", extra={"decision": decision, "execution_arn": handle.execution_arn})
     return decided(load(link_id) or request)
 
 
-def claim(link_id: str, decision: str, who: str, reason: str, decided_at: str) -> bool:
-    """Record the decision, if no one has yet: the claim that makes it this approver's."""
+def describe(failure: Exception) -> str:
+    """A log-safe name for a failure: an AWS error's code (its message can echo the token)."""
+    if isinstance(failure, ClientError):
+        return f"ClientError {error_code(failure)}"
+    return type(failure).__name__
+
+
+def claimed(claimed_until: int) -> dict[str, Any]:
+    return {"claimed_until": str(claimed_until)}
+
+
+def claim(link_id: str, decision: str, who: str, reason: str, decided_at: str) -> int | None:
+    """Record the decision, if no one has yet, as a lease: the claim that makes it this
+    approver's, until LEASE_SECONDS from now. When the lease ends, or None if another holds one
+    or the request is settled."""
     client, name = table()
+    until = int(time.time()) + LEASE_SECONDS
     try:
         client.update_item(
             TableName=name,
-            Key={"id": {"S": link_key(link_id)}},
-            UpdateExpression="SET decision = :d, approver = :a, reason = :r, decided_at = :t",
-            ConditionExpression="attribute_exists(#token) AND attribute_not_exists(decision)",
-            ExpressionAttributeNames={"#token": "token"},
+            Key={"id": {"S": request_key(link_id)}},
+            UpdateExpression=(
+                "SET decision = :d, approver = :a, reason = :r, decided_at = :t, "
+                "claimed_until = :until"
+            ),
+            ConditionExpression="attribute_exists(sealed_token) AND attribute_not_exists(decision)",
             ExpressionAttributeValues={
                 ":d": {"S": decision},
                 ":a": {"S": who},
                 ":r": {"S": reason},
                 ":t": {"S": decided_at},
+                ":until": {"N": str(until)},
             },
         )
     except client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+        return None
+    return until
 
 
-def settle(link_id: str, expired: bool) -> None:
-    """The answer was taken, or the task no longer waits: the token goes, the decision stays."""
+def claim_lapsed(request: dict[str, Any]) -> bool:
+    """A claim whose lease has ended unsettled: its function died, or gave up, mid-answer."""
+    until = request.get("claimed_until")
+    return "sealed_token" in request and until is not None and time.time() >= int(until)
+
+
+def being_answered(request: dict[str, Any]) -> bool:
+    return "sealed_token" in request and "claimed_until" in request and not claim_lapsed(request)
+
+
+def settle(link_id: str, how: str) -> None:
+    """The task was answered ("answered": the claim's decision stands) or stopped waiting
+    ("expired"): the sealed token and the lease go, the decision stays."""
     client, name = table()
-    update = "REMOVE #token" + (" SET decision = :expired" if expired else "")
-    values = {":expired": {"S": "expired"}} if expired else None
+    expired = how == "expired"
     client.update_item(
         TableName=name,
-        Key={"id": {"S": link_key(link_id)}},
-        UpdateExpression=update,
-        ExpressionAttributeNames={"#token": "token"},
-        **({"ExpressionAttributeValues": values} if values else {}),
+        Key={"id": {"S": request_key(link_id)}},
+        UpdateExpression="REMOVE sealed_token, claimed_until"
+        + (" SET decision = :expired" if expired else ""),
+        **({"ExpressionAttributeValues": {":expired": {"S": "expired"}}} if expired else {}),
     )
 
 
-def release(link_id: str) -> None:
-    """Undo a claim whose answer was not taken."""
+def release(link_id: str, claimed_until: str) -> None:
+    """Undo a claim whose answer Step Functions did not take: the request waits again."""
     client, name = table()
-    client.update_item(
-        TableName=name,
-        Key={"id": {"S": link_key(link_id)}},
-        UpdateExpression="REMOVE decision, approver, reason, decided_at",
-    )
+    with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
+        client.update_item(
+            TableName=name,
+            Key={"id": {"S": request_key(link_id)}},
+            UpdateExpression="REMOVE decision, approver, reason, decided_at, claimed_until",
+            ConditionExpression="claimed_until = :until",  # that claim, not a newer one
+            ExpressionAttributeValues={":until": {"N": claimed_until}},
+        )
+
+
+def settle_as_step_functions_says(link_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Settle a claim whose answer's fate is unknown by what the task's events say: answered (the
+    claim's decision stands), timed out (expired), or still waiting (the claim is released).
+    Returns the request as it now is; left as it was if Step Functions cannot be asked."""
+    try:
+        token = unseal(link_id, request["sealed_token"])
+        fate = task_fate(request.get("execution_arn", ""), token)
+    except Exception as failure:
+        logger.warning(
+            "Step Functions could not be asked: the claim stands until its lease ends",
+            extra={"reason": describe(failure)},
+        )
+        return load(link_id) or request
+    logger.info("An answer's fate settled by the task's events", extra={"fate": fate})
+    if fate == "waiting":
+        release(link_id, request["claimed_until"])
+    else:
+        settle(link_id, "expired" if fate == "expired" else "answered")
+    return load(link_id) or request
+
+
+def task_fate(execution_arn: str, token: str) -> str:
+    """What became of the task this token belongs to: "waiting" if Step Functions takes a
+    heartbeat for it (only a task that waits has one); else "expired" if its events say it timed
+    out, or its execution ended without an answer, and "answered" if they say it was answered,
+    or say nothing yet (an event can come a moment after the call that made it; Step Functions
+    answers TaskTimedOut for an answered task as for a timed-out one)."""
+    try:
+        CallbackHandle(token, execution_arn).heartbeat()
+    except TokenNoLongerLive:
+        events = task_events(execution_arn, token)
+        return "expired" if events & ENDED and not events & ANSWERED else "answered"
+    return "waiting"
+
+
+ANSWERED = frozenset({"TaskSucceeded", "TaskFailed"})
+ENDED = frozenset({"TaskTimedOut", "ExecutionTimedOut", "ExecutionAborted"})
+
+
+def task_events(execution_arn: str, token: str) -> set[str]:
+    """The types of the events of this token's task (those that follow its TaskScheduled), and of
+    the execution's end: one GetExecutionHistory page per 1,000 events."""
+    task: set[int] = set()
+    kinds: set[str] = set()
+    pages = history().get_paginator("get_execution_history")
+    for events in pages.paginate(executionArn=execution_arn, includeExecutionData=True):
+        for event in events["events"]:
+            kind = event["type"]
+            details = event.get("taskScheduledEventDetails", {})
+            if kind == "TaskScheduled" and token in details.get("parameters", ""):
+                task.add(event["id"])
+            elif event.get("previousEventId") in task or kind in ENDED:
+                task.add(event["id"])
+                kinds.add(kind)
+    return kinds
 
 
 def expired(request: dict[str, Any]) -> bool:
     return time.time() >= int(request["expires_at"])
 
 
-def approver(event: dict[str, Any], posted: dict[str, str]) -> str | None:
-    """Who decides: the signed-in approver's claim (None if not a listed approver), or without
-    sign-in the name typed in the form (empty if none)."""
+def signed_in_approver(event: dict[str, Any]) -> str | None:
+    """The signed-in approver, as the identity provider vouches for them: the value of the named
+    claim if it is a listed approver's, and, for `email`, only if `email_verified` is true (an
+    address a user typed into their profile is no proof). None otherwise."""
     listed = approvers()
     if listed is None:
-        return " ".join(posted.get("name", "").split())[:MAX_NAME]
+        return None
     names, claim_name = listed
     claims = ((event["requestContext"].get("authorizer") or {}).get("jwt") or {}).get("claims", {})
     who = str(claims.get(claim_name, ""))
+    if claim_name == "email" and str(claims.get("email_verified", "")).lower() != "true":
+        return None
     return who if who in names else None
+
+
+def approver(event: dict[str, Any], posted: dict[str, str]) -> str | None:
+    """Who decides: the signed-in approver (None if not one), or without sign-in the name typed
+    in the form (empty if none)."""
+    if approvers() is None:
+        return " ".join(posted.get("name", "").split())[:MAX_NAME]
+    return signed_in_approver(event)
 
 
 def body(event: dict[str, Any]) -> str:
@@ -237,10 +384,26 @@ def csrf_cookie(event: dict[str, Any], link_id: str, csrf: str) -> str:
     return f"{CSRF_COOKIE}={csrf}; Path={path}; HttpOnly; SameSite=Strict{secure}"
 
 
-def csrf_matches(event: dict[str, Any], posted: str) -> bool:
+def csrf_matches(event: dict[str, Any], request: dict[str, Any], posted: str) -> bool:
+    """The form's value and the cookie's are both this request's own (kept in its item): a value
+    a client chose, even the same in both, is refused."""
     cookies = [c.split("=", 1) for c in event.get("cookies") or [] if "=" in c]
     sent = next((value for name, value in cookies if name.strip() == CSRF_COOKIE), "")
-    return bool(sent) and bool(posted) and hmac.compare_digest(sent, posted)
+    kept = request.get("csrf", "")
+    return bool(kept) and all(hmac.compare_digest(kept, value) for value in (sent, posted))
+
+
+def same_site(event: dict[str, Any]) -> bool:
+    """The POST comes from this page's own site, as the browser says: Sec-Fetch-Site (which a
+    page cannot set) is same-origin, or absent; an Origin, when sent, is this host's."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    site = headers.get("sec-fetch-site")
+    if site is not None and site not in SAME_SITE:
+        return False
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    return origin != "null" and urlsplit(origin).netloc == headers.get("host", "")
 
 
 def form(request: dict[str, Any], csrf: str) -> str:
@@ -270,6 +433,13 @@ def decided(request: dict[str, Any], not_recorded: bool = False) -> dict[str, An
     opened before the decision), who must not take it for their own."""
     if request.get("decision") == "expired":
         return expired_page(request)
+    if being_answered(request):
+        return page(
+            409,
+            "Being answered",
+            f"<p>This request is being answered by {html.escape(request.get('approver', ''))}: "
+            "open the link again in a moment to see the decision.</p>",
+        )
     verb = "Approved" if request.get("decision") == "approve" else "Rejected"
     reason = request.get("reason") or ""
     said = f"<p>Reason: {html.escape(reason)}</p>" if reason else ""

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from botocore.exceptions import ClientError
 
 from work import do_work
-from worker import callback, idempotency
+from worker import callback, idempotency, receipts
 from worker.handoff import CallbackHandle, HandedOff, call_work
 from worker.messages import (
     MalformedMessage,
@@ -47,15 +47,22 @@ class NotEnoughTime(Exception):
     """The invocation could time out before the record is done: it comes back, unstarted."""
 
 
+class NotReceived(Exception):
+    """SQS does not know the record's receipt handle as one of a message in flight in the task
+    queue: the record is not one the event source mapping received (receipts.py)."""
+
+
 class Invocation:
-    """The time left in the current invocation, and the longest one of its records has taken."""
+    """The time left in the current invocation, the longest one of its records has taken, and
+    the receipt handles SQS vouched for."""
 
     def __init__(self) -> None:
         self.context: LambdaContext | None = None
         self.slowest = 0.0
+        self.received: frozenset[str] = frozenset()
 
-    def start(self, context: LambdaContext) -> None:
-        self.context, self.slowest = context, 0.0
+    def start(self, context: LambdaContext, received: frozenset[str]) -> None:
+        self.context, self.slowest, self.received = context, 0.0, received
 
     def check_time_for_a_record(self) -> None:
         needed = max(self.slowest, MIN_RECORD_SECONDS)
@@ -77,12 +84,26 @@ invocation = Invocation()
 
 def record_handler(record: SQSRecord) -> None:
     """Answer one record's task token, or raise so that the record comes back."""
+    refuse_unless_received(record)
     defer_unless_there_is_time(record)
     started = time.monotonic()
     try:
         process_message(record)
     finally:
         invocation.took(time.monotonic() - started)
+
+
+def refuse_unless_received(record: SQSRecord) -> None:
+    """A record the task queue did not hand out is not run, whatever its token and input: an
+    invocation of the worker with an event of the caller's own (receipts.py)."""
+    if record.receipt_handle not in invocation.received:
+        count(Outcome.MESSAGE_REFUSED)
+        logger.warning(
+            "Not received from the task queue (its receipt handle is not one of a message in "
+            "flight there): its work is not run",
+            extra={"message_id": record.message_id},
+        )
+        raise NotReceived(record.message_id)
 
 
 def defer_unless_there_is_time(record: SQSRecord) -> None:
@@ -117,7 +138,8 @@ def process_message(record: SQSRecord) -> None:
             # Step Functions can say that this token is a task of this state machine that still
             # waits. The worker's role may answer this state machine's tasks alone (iam.tf).
             callback.send_heartbeat(message.task_token)
-            outcome, error = run_task(message, last_receive=is_last_receive(record))
+            deadline = task_deadline(record, heartbeat_at=time.time())
+            outcome, error = run_task(message, is_last_receive(record), deadline)
         except callback.TokenNoLongerLive as stale:
             outcome, error = Outcome.TOKEN_NO_LONGER_LIVE, stale.code
         except callback.NotAllowedToAnswer as refused:
@@ -149,10 +171,12 @@ def count(outcome: Outcome) -> None:
     metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
 
 
-def run_task(message: TaskMessage, last_receive: bool) -> tuple[Outcome, str | None]:
+def run_task(
+    message: TaskMessage, last_receive: bool, deadline: float | None = None
+) -> tuple[Outcome, str | None]:
     """Run the work and send its result or its failure with the token, unless the work handed
     the task off: (outcome, error name)."""
-    handle = CallbackHandle(message.task_token, message.execution_arn)
+    handle = CallbackHandle(message.task_token, message.execution_arn, deadline)
     try:
         if message.unreadable_input:
             raise TaskError("InvalidTaskInput", message.unreadable_input)
@@ -185,6 +209,17 @@ def work_output(*, attempt: str, task_input: Any, handle: CallbackHandle) -> str
     return None if isinstance(result, HandedOff) else encode_output(result)
 
 
+def task_deadline(record: SQSRecord, heartbeat_at: float) -> float:
+    """When the task stops waiting at the latest (epoch seconds), without another heartbeat:
+    its timeout, counted from when Step Functions sent the message (SQS's SentTimestamp, just
+    after the task started), or its heartbeat window from the heartbeat just sent, if sooner."""
+    sent = record.attributes.get("SentTimestamp")
+    window_ends = heartbeat_at + settings.heartbeat_seconds
+    if not (isinstance(sent, str) and sent.isdigit()):
+        return window_ends
+    return min(int(sent) / 1000 + settings.task_timeout_seconds, window_ends)
+
+
 def is_last_receive(record: SQSRecord) -> bool:
     """Whether SQS moves this message to the DLQ if it fails now (its receive count has reached
     the queue's maxReceiveCount, which worker.tf passes as MAX_RECEIVE_COUNT). A record without
@@ -205,7 +240,8 @@ def describe(error: Exception) -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A run that dies with its invocation blocks a repeat only until the invocation's timeout.
     idempotency.config.register_lambda_context(context)
-    invocation.start(context)
+    records = [r for r in event.get("Records") or [] if isinstance(r, dict)]
+    invocation.start(context, receipts.received(records))
     callback.keep_sdk_debug_lines_out_of_the_logs()  # whatever the work did to logging since
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

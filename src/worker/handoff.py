@@ -51,11 +51,15 @@ class HandedOff:
 class CallbackHandle:
     """What answers one task: its token, and the calls that answer with it. Its repr names the
     execution, never the token: a work that logs it, or an error reporter that records local
-    variables, leaks nothing that could complete the task. Whoever holds `token` can."""
+    variables, leaks nothing that could complete the task. Whoever holds `token` can.
 
-    __slots__ = ("execution_arn", "token")
+    `deadline`, on the handle the worker gives a work: when the task stops waiting at the latest
+    (epoch seconds) unless a heartbeat comes first, its timeout or its heartbeat window, whichever
+    ends sooner. An external side need not answer after it."""
 
-    def __init__(self, token: str, execution_arn: str = "") -> None:
+    __slots__ = ("deadline", "execution_arn", "token")
+
+    def __init__(self, token: str, execution_arn: str = "", deadline: float | None = None) -> None:
         if not isinstance(token, str) or not 1 <= len(token) <= MAX_TOKEN_CHARS:
             given = f"{len(token):,} characters" if isinstance(token, str) else type(token).__name__
             raise InvalidTaskToken(
@@ -64,6 +68,7 @@ class CallbackHandle:
             )
         self.token = token
         self.execution_arn = execution_arn
+        self.deadline = deadline
 
     def succeed(self, result: Any) -> None:
         """SendTaskSuccess: `result` becomes the execution's output."""

@@ -15,8 +15,10 @@
   RecordDeferred     the invocation could run out of time before this record is done: it was not
                      started                            -> listed in batchItemFailures
   RecordRetried      anything else (a transient fault)  -> listed in batchItemFailures
-  MessageRefused     Step Functions refused the worker the token (AccessDeniedException: another
-                     state machine's task): the work never runs
+  MessageRefused     SQS does not know the record's receipt handle as one of a message in flight
+                     in the task queue (an invocation with an event of the caller's own:
+                     receipts.py), or Step Functions refused the worker the token
+                     (AccessDeniedException: another state machine's task): the work never runs
                                                         -> listed in batchItemFailures, then DLQ
   MessageMalformed   no usable task token               -> listed in batchItemFailures, then DLQ
   WorkerFailed       a TaskFailed the worker sent itself: the work kept failing until the record's

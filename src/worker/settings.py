@@ -23,6 +23,8 @@ class MissingSetting(RuntimeError):
 class Settings:
     # The Task state's TimeoutSeconds: no token is live for longer.
     task_timeout_seconds: int
+    # The Task state's HeartbeatSeconds: a task no heartbeat reaches for this long ends.
+    heartbeat_seconds: int
     # The task queue's maxReceiveCount: the receive after which SQS moves a message to the DLQ.
     max_receive_count: int
     # The idempotency table; None where var.idempotency is false (the module then sets none).
@@ -30,7 +32,11 @@ class Settings:
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> Settings:
-        required = ("TASK_TIMEOUT_SECONDS", "MAX_RECEIVE_COUNT")
+        required = (
+            "TASK_TIMEOUT_SECONDS",
+            "HEARTBEAT_SECONDS",
+            "MAX_RECEIVE_COUNT",
+        )
         missing = [name for name in required if not environment.get(name)]
         if missing:
             raise MissingSetting(
@@ -39,6 +45,7 @@ class Settings:
             )
         return cls(
             task_timeout_seconds=int(environment["TASK_TIMEOUT_SECONDS"]),
+            heartbeat_seconds=int(environment["HEARTBEAT_SECONDS"]),
             max_receive_count=int(environment["MAX_RECEIVE_COUNT"]),
             idempotency_table_name=environment.get("IDEMPOTENCY_TABLE_NAME") or None,
         )

@@ -57,6 +57,37 @@ def dead_letters_before(deployment: Deployment) -> int:
     return depth(deployment, "dead_letter_queue_url")
 
 
+def callback_tasks(states: dict[str, Any]) -> list[dict[str, Any]]:
+    """The workflow's callback tasks, wherever they stand (a Parallel's branch, a Map's)."""
+    found = []
+    for state in states.values():
+        if str(state.get("Resource", "")).endswith(":sqs:sendMessage.waitForTaskToken"):
+            found.append(state)
+        for branch in [*state.get("Branches", []), state.get("ItemProcessor") or {}]:
+            found += callback_tasks(branch.get("States", {}))
+    return found
+
+
+def test_the_worker_proves_each_task_waits_with_a_call_aws_documents_for_it(
+    deployment: Deployment,
+) -> None:
+    # The worker's first call for every record is SendTaskHeartbeat: what tells a live task of
+    # this state machine from a forged or ended one. AWS documents it for a task with
+    # HeartbeatSeconds, which the module's workflow always declares; without it, every record
+    # could end TokenNoLongerLive and every execution CallbackTimedOut.
+    machine = deployment.client("stepfunctions").describe_state_machine(
+        stateMachineArn=deployment.outputs["state_machine_arn"]
+    )
+    tasks = callback_tasks(json.loads(machine["definition"])["States"])
+
+    assert tasks, "the workflow has no sqs:sendMessage.waitForTaskToken task"
+    assert all("HeartbeatSeconds" in task for task in tasks), (
+        "the callback task declares no HeartbeatSeconds: the worker's proof that a task waits "
+        '(SendTaskHeartbeat) rests on it; keep the module\'s "HeartbeatSeconds": '
+        "${heartbeat_seconds} in your workflow"
+    )
+
+
 def test_the_accepted_example_succeeds_with_the_works_result(
     deployment: Deployment, dead_letters_before: int
 ) -> None:
@@ -64,6 +95,12 @@ def test_the_accepted_example_succeeds_with_the_works_result(
 
     described = ended(deployment, execution, timeout=120)
 
+    assert described.get("error") != "CallbackTimedOut", (
+        "the accepted example timed out: the worker called nothing back. If its logs count "
+        "TokenNoLongerLive (or MessageRefused), Step Functions refused the SendTaskHeartbeat that "
+        "proves a task waits (or SQS the ChangeMessageVisibility that proves a record came from "
+        "the task queue): see docs/security.md, The work runs only for a live task"
+    )
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) is not None  # the work's result, whatever the work
 

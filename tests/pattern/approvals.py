@@ -3,7 +3,6 @@ page called as API Gateway calls it), how to make one, and how to move its expir
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -11,6 +10,7 @@ from urllib.parse import urlencode
 from approval import page
 from emulator.approval_page import api_gateway_event
 from emulator.deployment import approval_links, published_requests
+from worker.approval import request_key
 
 if TYPE_CHECKING:
     from tests.pattern.helpers import Pattern
@@ -47,9 +47,9 @@ class Request:
         event["requestContext"].update(extra)
         return event
 
-    def form(self) -> tuple[str, str]:
+    def form(self, **event: Any) -> tuple[str, str]:
         """The cookie and the CSRF token a GET of the page gives its approver."""
-        shown = self.get()
+        shown = self.get(**event)
         (cookie,) = shown["cookies"]
         token = cookie.split(";")[0].split("=", 1)[1]
         assert f'name="csrf" value="{token}"' in shown["body"]
@@ -80,7 +80,7 @@ def expires(asked: Request, at: float) -> None:
     client, table = page.table()
     client.update_item(
         TableName=table,
-        Key={"id": {"S": hashlib.sha256(asked.link_id.encode()).hexdigest()}},
+        Key={"id": {"S": request_key(asked.link_id)}},
         UpdateExpression="SET expires_at = :at",
         ExpressionAttributeValues={":at": {"N": str(int(at))}},
     )

@@ -61,13 +61,14 @@ def fake_work(monkeypatch: pytest.MonkeyPatch) -> None:
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and the region; the worker gets new AWS clients per test."""
     from approval import page
-    from worker import approval, callback
+    from worker import approval, callback, receipts
 
     for key, value in FAKE_AWS.items():
         monkeypatch.setenv(key, value)
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(key, raising=False)
     callback.client.cache_clear()  # each test's mock gets a client of its own
+    receipts.task_queue.cache_clear()
     approval.clients.cache_clear()
     page.dynamodb.cache_clear()
 

@@ -60,12 +60,16 @@ class Aws:
         credentials, as Lambda gives them), unless `worker` is False."""
         pattern = Pattern(self, deploy(self.sqs, self.sfn, Settings.from_terraform(**overrides)))
         if worker:
-            from worker import callback
+            from worker import callback, receipts
 
             for name, value in pattern.deployment.worker_credentials.items():
                 self.monkeypatch.setenv(name, value)
+            environment = pattern.deployment.function_environment()
+            for name in (receipts.QUEUE_URL_VARIABLE, receipts.VISIBILITY_TIMEOUT_VARIABLE):
+                self.monkeypatch.setenv(name, environment[name])
             self.monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # which keeps what it read
             callback.client.cache_clear()  # made again, with them
+            receipts.task_queue.cache_clear()
         if pattern.deployment.approval:  # var.approval: where the worker puts its requests
             for name, value in pattern.deployment.approval.worker_environment().items():
                 self.monkeypatch.setenv(name, value)

@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,6 +21,7 @@ from emulator.terraform import ROOT, work_folder
 from emulator.watch import wait_for
 from emulator.work_examples import WorkExamples, shown
 from tests.pattern.fake_work import rejects, result, sleeps, succeeds
+from tests.pattern.helpers import failed_ids
 
 if TYPE_CHECKING:
     import io
@@ -51,6 +52,8 @@ def test_the_emulator_deploys_what_terraform_computes_from_the_variables() -> No
         "PAYMENTS_API_URL": "https://payments.example.com",
         "MAX_RECEIVE_COUNT": "4",
         "TASK_TIMEOUT_SECONDS": str(settings.task_timeout_seconds),
+        "HEARTBEAT_SECONDS": str(settings.task_timeout_seconds - 1),
+        "VISIBILITY_TIMEOUT_SECONDS": "62",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_METRICS_NAMESPACE": settings.name,
         "POWERTOOLS_SERVICE_NAME": settings.name,
@@ -99,11 +102,113 @@ def work_runs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return runs
 
 
-def test_a_forged_event_runs_no_work_whatever_its_token(
+def forged_record(
+    token: str, task_input: object, receipt_handle: str, queue_arn: str
+) -> dict[str, Any]:
+    """A record of an SQS event of a caller's own making: SQS's shape, with what it chose."""
+    return {
+        "messageId": f"forged-{receipt_handle[:12]}",
+        "receiptHandle": receipt_handle,
+        "body": json.dumps({"taskToken": token, "input": task_input}),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": "us-east-1",
+    }
+
+
+def live_token(pattern: Pattern, execution: str) -> str:
+    """The task token in the execution's history (its TaskScheduled event), as whoever may call
+    states:GetExecutionHistory reads it."""
+    events = pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
+    (scheduled,) = [e for e in events if e["type"] == "TaskScheduled"]
+    parameters = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])
+    return parameters["MessageBody"]["taskToken"]
+
+
+@pytest.mark.parametrize("idempotency", [True, False], ids=["idempotency", "no-idempotency"])
+def test_a_forged_invoke_with_a_live_token_runs_no_work_on_the_callers_input(
+    aws: Aws,
+    idempotency: bool,
+    work_runs: list[object],
+    capsys: pytest.CaptureFixture[str],
+    worker_logs: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN two executions: one whose message is still queued, one whose first delivery failed
+    # (the record comes back after the visibility timeout: nothing was stored)
+    from worker import handler
+
+    pattern = aws.deploy()
+    if not idempotency:  # the worker as var.idempotency = false deploys it: no idempotency layer
+        monkeypatch.setattr(handler, "work_output", handler.work_output.__wrapped__)
+    queued = pattern.start(succeeds("queued"))
+    retried = pattern.start(succeeds("retried"))
+    messages = pattern.receive(2)
+    first = next(m for m in messages if "retried" in m["Body"])
+    other = next(m for m in messages if m is not first)
+    pattern.aws.sqs.change_message_visibility(  # back in the queue, unreceived
+        QueueUrl=pattern.deployment.queue_url,
+        ReceiptHandle=other["ReceiptHandle"],
+        VisibilityTimeout=0,
+    )
+    work = handler.do_work
+
+    def fails_once(task_input: object, heartbeat: object) -> object:
+        monkeypatch.setattr(handler, "do_work", work)
+        raise RuntimeError("a transient fault")
+
+    monkeypatch.setattr(handler, "do_work", fails_once)
+    assert failed_ids(pattern.invoke([first])) == {first["MessageId"]}
+    capsys.readouterr()
+
+    # WHEN a caller who may invoke the worker, and read an execution's history, but holds no
+    # states:SendTask* and may not receive from the task queue, invokes it with each live token
+    # and an input of its own: with a receipt handle it made up, and with the handle of the
+    # failed delivery's receive once its message is back in the queue
+    from worker.handler import lambda_handler
+
+    arn = pattern.deployment.queue_arn
+    forged = {"amount": 1, **succeeds("forged")}
+    records = [
+        forged_record(live_token(pattern, queued), forged, "AQEBmadeup" + "x" * 40, arn),
+        forged_record(live_token(pattern, retried), forged, "AQEBmadeup" + "y" * 40, arn),
+    ]
+    response = lambda_handler({"Records": records}, LambdaContext())
+    pattern.aws.sqs.change_message_visibility(
+        QueueUrl=pattern.deployment.queue_url,
+        ReceiptHandle=first["ReceiptHandle"],
+        VisibilityTimeout=0,
+    )
+    stale = forged_record(live_token(pattern, retried), forged, first["ReceiptHandle"], arn)
+    stale_response = lambda_handler({"Records": [stale]}, LambdaContext())
+
+    # THEN SQS knew none of those handles as a message in flight in the task queue: the work ran
+    # on no forged input, each record was refused, and a MessageRefused counts each
+    assert work_runs == []
+    assert failed_ids(response) == {r["messageId"] for r in records}
+    assert failed_ids(stale_response) == {stale["messageId"]}
+    assert worker_metrics(capsys.readouterr().out) == {"MessageRefused": 3}
+    # AND both messages wait in the queue, untouched, and the worker then runs each on the input
+    # Step Functions sent
+    with running_worker(pattern):
+        outputs = [json.loads(pattern.wait(e, timeout=30)["output"]) for e in (queued, retried)]
+    assert outputs == [result("queued"), result("retried")]
+    assert pattern.queue_depth() == 0
+    assert pattern.queue_depth(dlq=True) == 0
+    # AND no log line holds a token or the forged input
+    logs = worker_logs.getvalue()
+    assert "forged" not in logs.replace("forged-", "")
+    assert not [r for r in records if json.loads(r["body"])["taskToken"] in logs]
+
+
+def test_a_receiver_of_the_task_queue_gets_no_work_run_but_for_a_live_task_of_this_machine(
     aws: Aws, work_runs: list[object], capsys: pytest.CaptureFixture[str], worker_logs: io.StringIO
 ) -> None:
-    # GIVEN this deployment's worker; a live task of another state machine; and an ended task of
-    # this one (answered already)
+    # GIVEN this deployment's worker; a live task of another state machine; an ended task of
+    # this one (answered already); and three messages of this one's, received (in flight)
     other = aws.deploy(worker=False, idempotency=False)
     other.start(succeeds("theirs"))
     (theirs,) = other.receive(1)
@@ -114,11 +219,14 @@ def test_a_forged_event_runs_no_work_whatever_its_token(
         taskToken=json.loads(ours["Body"])["taskToken"], output='{"ended": true}'
     )
     pattern.wait(ended)
+    for name in ("a", "b", "c"):
+        pattern.start(succeeds(name))
+    in_flight = pattern.receive(3)
     capsys.readouterr()
 
-    # WHEN whoever may invoke the worker gives it an SQS event of their own making: the SQS
-    # attributes of a message the state machine sent, and an invented token, that live foreign
-    # token and that ended one, each with an input of theirs
+    # WHEN a principal that may receive from the task queue (the worker's role, an operator's)
+    # and invoke the worker pairs those receipt handles with bodies of its own: an invented
+    # token, that live foreign token and that ended one, each with an input of its own
     tokens = {
         "invented": "AQCEAAAAKgAAAAMAAAAAAAAAAe4a",
         "foreign": json.loads(theirs["Body"])["taskToken"],
@@ -126,17 +234,15 @@ def test_a_forged_event_runs_no_work_whatever_its_token(
     }
     records = [
         {
+            **forged_record(
+                token,
+                succeeds(f"input-of-{name}"),
+                message["ReceiptHandle"],
+                pattern.deployment.queue_arn,
+            ),
             "messageId": f"forged-{name}",
-            "receiptHandle": f"forged-{name}",
-            "body": json.dumps({"taskToken": token, "input": succeeds(f"input-of-{name}")}),
-            "attributes": {**ours["Attributes"], "ApproximateReceiveCount": "1"},
-            "messageAttributes": {},
-            "md5OfBody": "",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": pattern.deployment.queue_arn,
-            "awsRegion": "us-east-1",
         }
-        for name, token in tokens.items()
+        for (name, token), message in zip(tokens.items(), in_flight, strict=True)
     ]
     from worker.handler import lambda_handler
 
@@ -155,6 +261,26 @@ def test_a_forged_event_runs_no_work_whatever_its_token(
     logs = worker_logs.getvalue()
     assert logs
     assert not [text for text in [*tokens.values(), "input-of-"] if text in logs]
+
+
+def test_a_receiver_of_the_task_queue_with_a_live_token_can_run_the_work_on_its_own_input(
+    pattern: Pattern, work_runs: list[object]
+) -> None:
+    # What docs/security.md states as the one case left: a principal that may both receive from
+    # the task queue (the worker's role, the roles in queue_operator_role_arns) and invoke the
+    # worker holds a live receipt handle and a live token, and can pair them with any input.
+    execution = pattern.start(succeeds("sent"))
+    (message,) = pattern.receive(1)
+    token = json.loads(message["Body"])["taskToken"]
+    from worker.handler import lambda_handler
+
+    record = forged_record(
+        token, succeeds("chosen"), message["ReceiptHandle"], pattern.deployment.queue_arn
+    )
+    lambda_handler({"Records": [record]}, LambdaContext())
+
+    assert work_runs == [succeeds("chosen")]
+    assert json.loads(pattern.wait(execution)["output"]) == result("chosen")
 
 
 def dead_letter(pattern: Pattern, execution_input: object) -> str:

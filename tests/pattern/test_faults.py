@@ -210,7 +210,7 @@ def test_a_worker_down_longer_than_the_timeout_finds_stale_messages_and_retries_
     aws: Aws,
 ) -> None:
     # GIVEN a 1-second task timeout and no worker
-    pattern = aws.deploy(task_timeout_seconds=1)
+    pattern = aws.deploy(task_timeout_seconds=2)
     executions = [pattern.start(succeeds(f"task-{i}")) for i in range(5)]
 
     # WHEN the executions time out

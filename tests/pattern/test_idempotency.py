@@ -170,7 +170,7 @@ def test_a_message_whose_task_timed_out_runs_no_work(
 ) -> None:
     # GIVEN a message the worker gets after its task timed out (the worker was down), with no
     # record of the attempt: nothing ran for it yet
-    pattern = aws.deploy(task_timeout_seconds=1)
+    pattern = aws.deploy(task_timeout_seconds=2)
     execution = pattern.start(succeeds("late"))
     (message,) = pattern.receive(1)
     assert pattern.wait(execution)["error"] == "CallbackTimedOut"
@@ -187,7 +187,7 @@ def test_a_message_whose_task_timed_out_runs_no_work(
 
 
 OFF = """
-import json, sys
+import json, os, sys
 import boto3
 from moto import mock_aws
 from emulator.event_source import LambdaContext, sqs_event
@@ -199,6 +199,7 @@ handler.do_work = fake_work.do_work
 with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
     sqs, sfn = boto3.client("sqs"), boto3.client("stepfunctions")
     deployment = deploy(sqs, sfn, Settings.from_terraform(idempotency=False))
+    os.environ.update(deployment.function_environment())  # the task queue's URL among them
     execution = sfn.start_execution(stateMachineArn=deployment.state_machine_arn, name="off",
                                     input=json.dumps(fake_work.succeeds("off")))["executionArn"]
     messages = sqs.receive_message(QueueUrl=deployment.queue_url, WaitTimeSeconds=5,

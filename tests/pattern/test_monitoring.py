@@ -184,7 +184,7 @@ def counted(events: list[dict[str, Any]]) -> dict[str, int]:
 @pytest.fixture
 def timed_out(aws: Aws) -> tuple[str, list[dict[str, Any]]]:
     """An execution that waited for its callback in vain, and its history."""
-    pattern = aws.deploy(task_timeout_seconds=1)
+    pattern = aws.deploy(task_timeout_seconds=2)
     execution = pattern.start(succeeds("too-late"))
     assert pattern.wait(execution)["error"] == "CallbackTimedOut"
     return execution, pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]

@@ -16,15 +16,20 @@ from typing import TYPE_CHECKING, Any
 import moto
 import pytest
 from botocore.exceptions import ClientError
+from moto import mock_aws
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.dynamodb.models.table import Table
-from moto.sqs.models import Queue
+from moto.sns.models import SNSBackend
+from moto.sqs.models import Queue, SQSBackend
 from moto.sqs.responses import SQSResponse
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
     ErrorEqualsDecl,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+from moto.stepfunctions.parser.asl.eval.callback.callback import (
+    CallbackEndpoint,
+    CallbackPoolManager,
+)
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -37,6 +42,7 @@ from tests.pattern.helpers import client, failed_ids
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from tests.pattern.helpers import Aws, Pattern
 
@@ -279,10 +285,21 @@ def test_moto_still_needs_the_message_move_task_correction(
         pattern.aws.sqs.start_message_move_task(SourceArn=pattern.deployment.dlq_arn)
 
 
+@pytest.fixture
+def without_heartbeat_seconds(aws: Aws, tmp_path: Path) -> Pattern:
+    """The pattern with a team's workflow whose callback task declares no HeartbeatSeconds (the
+    module's always does; the plan warns of one that does not)."""
+    template = (ROOT / "statemachine" / "callback.asl.json").read_text()
+    workflow = tmp_path / "no-heartbeat.asl.json"
+    workflow.write_text(template.replace('"HeartbeatSeconds": ${heartbeat_seconds},', ""))
+    return aws.deploy(workflow_path=str(workflow))
+
+
 def test_a_heartbeat_without_heartbeat_seconds_is_accepted_and_the_work_succeeds(
-    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    without_heartbeat_seconds: Pattern, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN the default settings (no HeartbeatSeconds) and work that heartbeats as it goes
+    # GIVEN a task without HeartbeatSeconds and work that heartbeats as it goes
+    pattern = without_heartbeat_seconds
     assert "HeartbeatSeconds" not in pattern.task_state()
     execution = pattern.start(sleeps("beats", 0.3, heartbeat_every=0.1))
     capsys.readouterr()
@@ -297,8 +314,11 @@ def test_a_heartbeat_without_heartbeat_seconds_is_accepted_and_the_work_succeeds
 
 
 def test_moto_still_needs_the_heartbeat_correction(
-    pattern: Pattern, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    without_heartbeat_seconds: Pattern,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    pattern = without_heartbeat_seconds
     monkeypatch.setattr(CallbackEndpoint, "notify_heartbeat", moto_fixes.MOTO_NOTIFY_HEARTBEAT)
     execution = pattern.start(sleeps("beats", 0.3, heartbeat_every=0.1))
     capsys.readouterr()
@@ -477,6 +497,124 @@ def test_moto_still_needs_the_states_all_correction(
 def entered_states(pattern: Pattern, execution: str) -> list[str]:
     events = pattern.aws.sfn.get_execution_history(executionArn=execution)["events"]
     return [e["stateEnteredEventDetails"]["name"] for e in events if "StateEntered" in e["type"]]
+
+
+def a_receipt_no_longer_in_flight(pattern: Pattern) -> tuple[str, str]:
+    """The receipt handle of a task message whose visibility timeout has passed (set to 0), and
+    the handle of its next receive."""
+    pattern.start(succeeds("received twice"))
+    (first,) = pattern.receive(1)
+    sqs, url = pattern.aws.sqs, pattern.deployment.queue_url
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0
+    )
+    return first["ReceiptHandle"], url
+
+
+def test_a_visibility_change_of_a_message_no_longer_in_flight_is_refused(pattern: Pattern) -> None:
+    stale, url = a_receipt_no_longer_in_flight(pattern)
+
+    response = pattern.aws.sqs.change_message_visibility_batch(
+        QueueUrl=url, Entries=[{"Id": "0", "ReceiptHandle": stale, "VisibilityTimeout": 30}]
+    )
+
+    assert [entry["Code"] for entry in response["Failed"]] == ["MessageNotInflight"]
+    assert response.get("Successful", []) == []
+    assert pattern.queue_depth() == 1
+    assert len(pattern.receive(1)) == 1  # still visible: the refusal hid nothing
+
+
+def test_moto_still_needs_the_visibility_correction(
+    pattern: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale, url = a_receipt_no_longer_in_flight(pattern)
+    monkeypatch.setattr(
+        SQSBackend, "change_message_visibility_batch", moto_fixes.MOTO_CHANGE_VISIBILITY_BATCH
+    )
+
+    response = pattern.aws.sqs.change_message_visibility_batch(
+        QueueUrl=url, Entries=[{"Id": "0", "ReceiptHandle": stale, "VisibilityTimeout": 30}]
+    )
+
+    # If this fails, moto refuses a message no longer in flight itself: remove correction 19.
+    assert [entry["Id"] for entry in response.get("Successful", [])] == ["0"], (
+        f"moto {moto.__version__} refuses a visibility change out of flight: remove correction 19"
+    )
+
+
+SUBJECTS = {"100-characters": "x" * 100, "line-break": "two\nlines", "tab": "a\tb"}
+
+
+@pytest.mark.parametrize("subject", SUBJECTS.values(), ids=SUBJECTS.keys())
+def test_a_subject_sns_refuses_is_refused(subject: str) -> None:
+    with mock_aws():
+        moto_fixes.apply()
+        sns = client("sns")
+        topic = sns.create_topic(Name="t")["TopicArn"]
+        assert sns.publish(TopicArn=topic, Subject="x" * 99, Message="m")["MessageId"]
+        with pytest.raises(ClientError) as refused:
+            sns.publish(TopicArn=topic, Subject=subject, Message="m")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameter"
+
+
+def test_moto_still_needs_the_subject_correction(monkeypatch: pytest.MonkeyPatch) -> None:
+    with mock_aws():
+        moto_fixes.apply()
+        monkeypatch.setattr(SNSBackend, "publish", moto_fixes.MOTO_PUBLISH)
+        sns = client("sns")
+        topic = sns.create_topic(Name="t")["TopicArn"]
+        # If this raises, moto refuses such subjects itself: remove correction 20.
+        for subject in SUBJECTS.values():
+            sns.publish(TopicArn=topic, Subject=subject, Message="m")
+
+
+def answered_task(pattern: Pattern) -> str:
+    """The token of a task of a workflow that goes on after it (a Wait), answered already."""
+    pattern.start(succeeds("answered"))
+    (message,) = pattern.receive(1)
+    token = json.loads(message["Body"])["taskToken"]
+    pattern.aws.sfn.send_task_success(taskToken=token, output="{}")
+    return token
+
+
+@pytest.fixture
+def a_state_after_the_task(aws: Aws, tmp_path: Path) -> Pattern:
+    """The pattern whose workflow waits 30 s after the callback task: its execution runs on."""
+    template = (ROOT / "statemachine" / "callback.asl.json").read_text()
+    template = template.replace('"End": true', '"Next": "Afterwards"', 1).replace(
+        '"CallbackTimedOut": {',
+        '"Afterwards": {"Type": "Wait", "Seconds": 30, "End": true},\n    "CallbackTimedOut": {',
+        1,
+    )
+    workflow = tmp_path / "afterwards.asl.json"
+    workflow.write_text(template)
+    return aws.deploy(workflow_path=str(workflow))
+
+
+def test_an_answered_tasks_token_is_refused_while_its_execution_runs_on(
+    a_state_after_the_task: Pattern,
+) -> None:
+    pattern = a_state_after_the_task
+    token = answered_task(pattern)
+
+    for call in (
+        lambda: pattern.aws.sfn.send_task_heartbeat(taskToken=token),
+        lambda: pattern.aws.sfn.send_task_success(taskToken=token, output="{}"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "TaskTimedOut"
+
+
+def test_moto_still_needs_the_answered_task_correction(
+    a_state_after_the_task: Pattern, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pattern = a_state_after_the_task
+    monkeypatch.setattr(CallbackPoolManager, "heartbeat", moto_fixes.MOTO_POOL_HEARTBEAT)
+    token = answered_task(pattern)
+
+    # If this raises, moto refuses an answered task's token itself: remove correction 21.
+    pattern.aws.sfn.send_task_heartbeat(taskToken=token)
 
 
 def test_a_failure_keeps_its_cause(pattern: Pattern) -> None:

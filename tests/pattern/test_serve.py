@@ -533,8 +533,9 @@ def test_two_serves_in_one_folder_keep_their_own_files(tmp_path: Path) -> None:
         ),
         (
             "--var task_timeout_seconds=0",
-            "serve: Invalid value for variable: task_timeout_seconds must be an integer from 1 "
-            "to 31536000. This was checked by the validation rule at variables.tf:",
+            "serve: Invalid value for variable: task_timeout_seconds must be an integer from 2 "
+            "to 31536000 (the task's heartbeat window, HeartbeatSeconds, is at least 1 s "
+            "shorter). This was checked by the validation rule at variables.tf:",
         ),
         (
             '--var worker_environment={"K":"V"}',  # the recipe's shell takes the quotes

@@ -104,7 +104,7 @@ def test_no_callback_in_time_fails_the_execution_with_callback_timed_out(
     aws: Aws, workflow: dict[str, str]
 ) -> None:
     # GIVEN a short task timeout and no worker running
-    pattern = aws.deploy(task_timeout_seconds=1, **workflow)
+    pattern = aws.deploy(task_timeout_seconds=2, **workflow)
 
     execution = pattern.start(succeeds("task-1"))
 

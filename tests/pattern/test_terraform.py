@@ -137,8 +137,7 @@ def test_the_callback_task_sends_the_token_and_routes_a_timeout_wherever_it_stan
         "executionArn.$": "$$.Execution.Id",
         "input.$": "$",
     }
-    assert task["TimeoutSeconds"] == 300
-    assert "HeartbeatSeconds" not in task
+    assert (task["TimeoutSeconds"], task["HeartbeatSeconds"]) == (300, 299)
     # Both timeouts end the execution as CallbackTimedOut, by the first catch that takes them
     # (through states of a team's, if any: a compensation). A SendTaskFailure ends it with its
     # own error and cause: straight from the task, or through a team's compensation after a
@@ -174,16 +173,22 @@ def test_a_saga_may_catch_a_failure_after_the_timeouts_and_a_workflow_per_instan
     }
 
 
-def test_heartbeat_seconds_appears_only_when_set() -> None:
+def test_the_task_declares_the_heartbeat_window_set_or_one_just_under_its_timeout() -> None:
     _, task = callback_task(rendered(task_timeout_seconds=300, heartbeat_seconds=60))
     assert (task["TimeoutSeconds"], task["HeartbeatSeconds"]) == (300, 60)
+    _, task = callback_task(rendered(task_timeout_seconds=300))
+    assert (task["TimeoutSeconds"], task["HeartbeatSeconds"]) == (300, 299)
 
 
 def test_the_emulator_sets_exactly_the_worker_settings_terraform_keeps_for_the_pattern() -> None:
     # The names the worker_environment validation refuses to a team are those the pattern sets.
     pattern_names = set(evaluate().derived["worker_environment_names"])
     approval = Approval(table_name="t", topic_arn="arn:aws:sns:us-east-1:1:t", page_url="u")
-    emulated = {*worker_environment(Settings.from_terraform()), *approval.worker_environment()}
+    emulated = {
+        *worker_environment(Settings.from_terraform()),
+        "TASK_QUEUE_URL",  # the deployment's queue (emulator.deployment.Deployment)
+        *approval.worker_environment(),
+    }
     assert emulated == pattern_names
 
 

@@ -26,9 +26,10 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
         ],
     ),
     "approval": (
-        {"notify_email": "approvers@example.com", "jwt": None},
+        {"notify_email": "approvers@example.com", "throttle_per_second": 10, "jwt": None},
         [
             ({"notify_email": "approvers"}, "must be an e-mail address"),
+            ({"throttle_per_second": 0}, "from 1 to 5000"),
             (
                 {
                     "jwt": {
@@ -63,7 +64,7 @@ VALIDATIONS: dict[str, tuple[Any, list[tuple[Any, str]]]] = {
     ),
     "task_timeout_seconds": (
         31536000,
-        [(0, "from 1 to 31536000"), (31536001, "31536000"), (1.5, "an integer")],
+        [(1, "from 2 to 31536000"), (31536001, "31536000"), (2.5, "an integer")],
     ),
     "heartbeat_seconds": (60, [(0, "from 1"), (600, "task_timeout_seconds - 1"), (2.5, "integer")]),
     "max_receive_count": (5, [(0, "from 1 to 1000"), (1001, "1000"), (2.5, "an integer")]),
@@ -207,6 +208,34 @@ def test_a_work_policy_and_its_attach_switch_go_together(variables: dict[str, An
         evaluate(variables)
 
 
+def test_an_approval_with_a_heartbeat_window_warns_that_approvers_get_only_that_window() -> None:
+    evaluation = evaluate({"approval": {}, "task_timeout_seconds": 86400, "heartbeat_seconds": 600})
+
+    (warning,) = [w for w in evaluation.warnings if "a person cannot heartbeat" in w]
+    assert "heartbeat_seconds = 600" in warning
+    assert evaluate({"approval": {}, "task_timeout_seconds": 86400}).warnings == []
+
+
+def test_a_workflow_without_heartbeat_seconds_warns_that_the_workers_proof_rests_on_it(
+    tmp_path: Path,
+) -> None:
+    template = (ROOT / "statemachine" / "callback.asl.json").read_text()
+    workflow = tmp_path / "no-heartbeat.asl.json"
+    workflow.write_text(template.replace('"HeartbeatSeconds": ${heartbeat_seconds},', ""))
+
+    (warning,) = evaluate({"workflow_path": str(workflow)}).warnings
+
+    assert "declares no HeartbeatSeconds" in warning
+    assert evaluate().warnings == []
+
+
+def test_an_approval_service_needs_the_idempotency_layer() -> None:
+    # Without it a duplicate delivery of one task sends a second link, and the page that answers
+    # second would record as expired a task the first one answered.
+    with pytest.raises(TerraformError, match="approval needs idempotency = true"):
+        evaluate({"approval": {}, "idempotency": False})
+
+
 def test_a_batch_over_ten_needs_a_batching_window() -> None:
     with pytest.raises(TerraformError, match="at least 1 when batch_size is over 10"):
         evaluate({"batch_size": 11, "batching_window_seconds": 0})
@@ -252,10 +281,13 @@ def test_dependencies_without_hashes_warn_at_plan_that_pip_checks_nothing(tmp_pa
     requirements = Path("src") / "work" / "work_requirements.txt"
     (plain / requirements).write_text("six==1.17.0\n")
     (locked / requirements).write_text(f"six==1.17.0 \\\n    --hash=sha256:{'4' * 64}\n")
+    commented = copy_of_the_project(tmp_path / "commented")
+    (commented / requirements).write_text("six==1.17.0  # pin it with --hash=sha256:... later\n")
 
     # THEN Terraform warns at plan for the first alone: pip would check nothing it downloads
-    (warning,) = evaluate(root=plain).warnings
-    assert "without hashes: pip checks nothing it downloads" in warning
+    for unhashed in (plain, commented):  # a comment that names --hash= puts pip in no hash mode
+        (warning,) = evaluate(root=unhashed).warnings
+        assert "without hashes: pip checks nothing it downloads" in warning
     assert evaluate(root=locked).warnings == []
 
 

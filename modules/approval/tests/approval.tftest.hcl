@@ -54,15 +54,16 @@ run "without_sign_in_the_link_is_the_credential" {
   }
 }
 
-run "the_page_may_read_and_settle_requests_and_answer_this_state_machines_tasks_alone" {
+run "the_page_may_read_and_settle_requests_and_answer_and_read_this_state_machines_tasks_alone" {
   command = plan
 
   assert {
     condition = jsonencode({
       for statement in data.aws_iam_policy_document.page.statement : statement.sid => [sort(statement.actions), sort(statement.resources)]
       }) == jsonencode({
-      AnswerTaskTokens      = [["states:SendTaskFailure", "states:SendTaskSuccess"], [var.state_machine_arn]]
+      AnswerTaskTokens      = [["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"], [var.state_machine_arn]]
       ReadAndSettleRequests = [["dynamodb:GetItem", "dynamodb:UpdateItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/cb-a1b2c3-approvals"]]
+      ReadTheTasksEvents    = [["states:GetExecutionHistory"], ["${replace(var.state_machine_arn, ":stateMachine:", ":execution:")}:*"]]
       WriteOwnLogs          = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/cb-a1b2c3-approval-page:*"]]
     })
     error_message = "The page's policy must grant exactly these actions on these resources. Got ${jsonencode({ for statement in data.aws_iam_policy_document.page.statement : statement.sid => [sort(statement.actions), sort(statement.resources)] })}."
