@@ -13,6 +13,18 @@ from work import do_work
 from worker.handoff import CallbackHandle, HandedOff, call_work
 
 
+def received(records: list[dict[str, Any]], sqs: Any, queue_url: str) -> None:
+    """Prove the batch's records came from the task queue: one visibility change per ten."""
+    for start in range(0, len(records), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": 180}
+                for i, r in enumerate(records[start : start + 10])
+            ],
+        )
+
+
 def answer(message: dict[str, Any], sfn: Any, dynamodb: Any, table: str) -> None:
     """Prove the task live (a heartbeat), record the attempt (a conditional put), run the work,
     store its result, call back (unless the work handed the task off)."""

@@ -116,11 +116,14 @@ if mode in ("worker", "unproven"):
         response = lambda_handler(event, LambdaContext())
         assert response == {"batchItemFailures": []}, response
 else:  # the same calls, in a plain loop (emulator/baseline.py)
-    from emulator.baseline import answer
+    from emulator.baseline import answer, received
     dynamodb = boto3.client("dynamodb", config=callback.CLIENT_CONFIG)
     dynamodb.meta.events.register("before-send", ok)
     table = os.environ["IDEMPOTENCY_TABLE_NAME"]
+    sqs = boto3.client("sqs", config=callback.CLIENT_CONFIG)
+    sqs.meta.events.register("before-send", in_flight)
     def batch():
+        received(records, sqs, os.environ["TASK_QUEUE_URL"])
         for record in records:
             answer(json.loads(record["body"]), client, dynamodb, table)
 for _ in range(warm_ups):

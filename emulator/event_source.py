@@ -47,7 +47,9 @@ def load_worker(
     importable(work_folder())
     if str(ROOT / "src") not in sys.path:
         sys.path.insert(0, str(ROOT / "src"))
-    return importlib.import_module("worker.handler").lambda_handler
+    handler = importlib.import_module("worker.handler")
+    handler.receipts.task_queue.cache_clear()  # this deployment's task queue, read on first use
+    return handler.lambda_handler
 
 
 @dataclass(frozen=True)

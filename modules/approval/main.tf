@@ -92,9 +92,10 @@ resource "aws_lambda_function" "page" {
   source_code_hash = data.archive_file.page.output_base64sha256
   layers           = [var.powertools_layer_arn]
   memory_size      = 256
-  # Longer than every call a POST makes can take (src/approval/page.py: two attempts each), and
-  # shorter than a claim's lease, so that a claim never ends while its answer is on its way.
-  timeout = 90
+  # Longer than every call a POST makes can take, all of them at their worst (two attempts each:
+  # src/approval/page.py), and shorter than a claim's lease, so that a claim never ends while its
+  # answer is on its way. API Gateway answers the browser after 30 s whatever the function does.
+  timeout = 150
 
   environment {
     variables = merge(

@@ -51,13 +51,14 @@ CSRF_COOKIE = "approval_csrf"
 MAX_REASON = 1000
 MAX_NAME = 200
 MAX_FORM_FIELDS = 10
-# The page function's own calls: two attempts each, short timeouts. With Step Functions' answer
-# (AWS_MAX_ATTEMPTS = 2, modules/approval/main.tf) a POST's calls end well within the function's
-# 90 s timeout, and a claim's lease outlasts any run of the function.
+# The page function's own calls: two attempts each, short timeouts. With the answer's and the
+# heartbeat's (the worker's callback client, AWS_MAX_ATTEMPTS = 2: modules/approval/main.tf) a
+# POST's calls end within the function's 150 s timeout, and a claim's lease outlasts any run of
+# the function (tests/pattern/test_approval.py adds them up).
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=4
 )
-LEASE_SECONDS = 120
+LEASE_SECONDS = 180
 # Where a POST may come from (Sec-Fetch-Site): the page itself, or the browser's own navigation.
 SAME_SITE = frozenset({"same-origin", "none"})
 HEADERS = {

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError, ParamValidationError, ReadTimeoutEr
 from approval import page
 from emulator import external_system
 from emulator.approval_page import approval_page, page_server
+from emulator.terraform import load_hcl
 from tests.pattern.approvals import expires, request
 from worker import callback, handler
 from worker.approval import request_approval, request_key
@@ -514,3 +515,25 @@ def test_the_emulators_page_server_answers_a_length_it_cannot_read_with_400() ->
         answered = connection.getresponse()
 
     assert answered.status == 400
+
+
+def test_every_call_of_a_post_at_its_worst_ends_within_the_function_and_its_lease() -> None:
+    # A POST's calls, each with all its attempts timing out: the request's GetItem, the claim,
+    # the answer, the heartbeat and one history page that settle its fate, the settle, the
+    # reload. They end before the function's timeout, which ends before a claim's lease: no claim
+    # lapses while its function may still answer.
+    (function,) = [
+        block["aws_lambda_function"]["page"]
+        for block in load_hcl("modules/approval/main.tf")["resource"]
+        if "aws_lambda_function" in block
+    ]
+    assert 'AWS_MAX_ATTEMPTS = "2"' in function["environment"][0]["variables"]
+
+    def worst(config: Any, attempts: int) -> float:
+        return attempts * (config.connect_timeout + config.read_timeout)
+
+    page_call = worst(page.CLIENT_CONFIG, page.CLIENT_CONFIG.retries["total_max_attempts"])
+    step_functions_call = worst(callback.CLIENT_CONFIG, 2)
+    post = 5 * page_call + 2 * step_functions_call
+
+    assert post < function["timeout"] < page.LEASE_SECONDS
