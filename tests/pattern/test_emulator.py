@@ -146,7 +146,7 @@ def test_a_forged_invoke_with_a_live_token_runs_no_work_on_the_callers_input(
         monkeypatch.setattr(handler, "work_output", handler.work_output.__wrapped__)
     queued = pattern.start(succeeds("queued"))
     retried = pattern.start(succeeds("retried"))
-    messages = pattern.receive(2)
+    messages = pattern.receive(2, timeout=60)
     first = next(m for m in messages if "retried" in m["Body"])
     other = next(m for m in messages if m is not first)
     pattern.aws.sqs.change_message_visibility(  # back in the queue, unreceived
@@ -194,7 +194,7 @@ def test_a_forged_invoke_with_a_live_token_runs_no_work_on_the_callers_input(
     # AND both messages wait in the queue, untouched, and the worker then runs each on the input
     # Step Functions sent
     with running_worker(pattern):
-        outputs = [json.loads(pattern.wait(e, timeout=30)["output"]) for e in (queued, retried)]
+        outputs = [json.loads(pattern.wait(e, timeout=60)["output"]) for e in (queued, retried)]
     assert outputs == [result("queued"), result("retried")]
     assert pattern.queue_depth() == 0
     assert pattern.queue_depth(dlq=True) == 0
@@ -218,10 +218,10 @@ def test_a_receiver_of_the_task_queue_gets_no_work_run_but_for_a_live_task_of_th
     pattern.aws.sfn.send_task_success(
         taskToken=json.loads(ours["Body"])["taskToken"], output='{"ended": true}'
     )
-    pattern.wait(ended)
+    pattern.wait(ended, timeout=60)
     for name in ("a", "b", "c"):
         pattern.start(succeeds(name))
-    in_flight = pattern.receive(3)
+    in_flight = pattern.receive(3, timeout=60)  # a loaded machine starts executions slowly
     capsys.readouterr()
 
     # WHEN a principal that may receive from the task queue (the worker's role, an operator's)
@@ -256,7 +256,7 @@ def test_a_receiver_of_the_task_queue_gets_no_work_run_but_for_a_live_task_of_th
         "MessageRefused": 1,
     }
     assert response == {"batchItemFailures": [{"itemIdentifier": "forged-foreign"}]}
-    assert json.loads(pattern.wait(ended)["output"]) == {"ended": True}
+    assert json.loads(pattern.wait(ended, timeout=60)["output"]) == {"ended": True}
     # AND no log line holds a token or a forged input
     logs = worker_logs.getvalue()
     assert logs
@@ -280,7 +280,7 @@ def test_a_receiver_of_the_task_queue_with_a_live_token_can_run_the_work_on_its_
     lambda_handler({"Records": [record]}, LambdaContext())
 
     assert work_runs == [succeeds("chosen")]
-    assert json.loads(pattern.wait(execution)["output"]) == result("chosen")
+    assert json.loads(pattern.wait(execution, timeout=60)["output"]) == result("chosen")
 
 
 def dead_letter(pattern: Pattern, execution_input: object) -> str:
