@@ -119,7 +119,7 @@ class TaskQueue(Protocol):
 
 class EventSourceMapping:
     """Polls `deployment`'s task queue until stopped: one poller, like one execution environment
-    (Powertools' BatchProcessor, like the rest of a Lambda module, serves one event at a time)."""
+    (the worker's handler, like the rest of a Lambda module, serves one event at a time)."""
 
     def __init__(
         self,

@@ -1,5 +1,5 @@
-"""Lambda entry point: answers the task token of every record in an SQS batch, with Powertools'
-batch processing (partial batch responses): each record ends in one of the outcomes of
+"""Lambda entry point: answers the task token of every record in an SQS batch, with a partial
+batch response (batch.py, Powertools' contract): each record ends in one of the outcomes of
 outcomes.py, counted by a metric of the same name.
 """
 
@@ -11,11 +11,6 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
@@ -23,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from work import do_work
 from worker import callback, idempotency, receipts
+from worker.batch import process_partial_response
 from worker.handoff import CallbackHandle, HandedOff, call_work
 from worker.messages import (
     MalformedMessage,
@@ -35,8 +31,9 @@ from worker.outcomes import Outcome
 from worker.settings import settings
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from worker.batch import PartialBatchResponse, SQSRecord
 
 # A record is started only if the invocation has at least this long left, or as long as its
 # slowest record so far took, if longer.
@@ -78,7 +75,6 @@ logger = Logger()
 # worker's does: JSON, at its level, with the record's keys. (Powertools' Logger(child=True) does.)
 copy_config_to_registered_loggers(source_logger=logger, include={do_work.__module__.split(".")[0]})
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 invocation = Invocation()
 
 
@@ -237,12 +233,10 @@ def describe(error: Exception) -> str:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialBatchResponse:
     # A run that dies with its invocation blocks a repeat only until the invocation's timeout.
     idempotency.config.register_lambda_context(context)
     records = [r for r in event.get("Records") or [] if isinstance(r, dict)]
     invocation.start(context, receipts.received(records))
     callback.keep_sdk_debug_lines_out_of_the_logs()  # whatever the work did to logging since
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return process_partial_response(event, record_handler)
