@@ -48,14 +48,16 @@ def environment() -> dict[str, str]:
     }
 
 
+# The worker's three clients, made before its first record is done: Step Functions' (callback),
+# DynamoDB's (made at import, for idempotency) and SQS's (the receipt check).
 COLD_BASELINE = """
 import time; t = time.perf_counter()
-import boto3; boto3.client("stepfunctions"); boto3.client("dynamodb")
+import boto3; boto3.client("stepfunctions"); boto3.client("dynamodb"); boto3.client("sqs")
 print(time.perf_counter() - t)
 """
 COLD_WORKER = """
 import time; t = time.perf_counter()
-import worker.handler; worker.handler.callback.client()  # the DynamoDB client is made at import
+import worker.handler; worker.handler.callback.client(); worker.handler.receipts.task_queue()
 print(time.perf_counter() - t)
 """
 # What a module-level `Tracer()` (patching boto3 for a subsegment per call) would add, in Lambda.
@@ -63,7 +65,7 @@ COLD_WORKER_TRACED = """
 import os, time; t = time.perf_counter()
 os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "bench"  # Tracer is on only in Lambda
 from aws_lambda_powertools import Tracer; Tracer()
-import worker.handler; worker.handler.callback.client()
+import worker.handler; worker.handler.callback.client(); worker.handler.receipts.task_queue()
 print(time.perf_counter() - t)
 """
 
@@ -151,6 +153,53 @@ def child(code: str, *args: str) -> list[float]:
         check=True,
     )
     return [float(value) for value in run.stdout.split()]
+
+
+def imports_by_package(code: str) -> dict[str, float]:
+    """Where a new process's imports go: `python -X importtime`'s self times, in ms, summed by
+    top-level package (the work's own imports under their own names)."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    packages: dict[str, float] = {}
+    for line in run.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, _, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+        top = name.split(".")[0]
+        packages[top] = packages.get(top, 0.0) + int(own) / 1000
+    return packages
+
+
+def cold_start_breakdown(top: int = 8) -> list[str]:
+    """The worker's imports beside the floor's, by package, largest first: what a team's own work
+    (its dependencies) adds shows here by name."""
+    worker, floor = imports_by_package(COLD_WORKER), imports_by_package(COLD_BASELINE)
+    ranked = sorted(worker, key=lambda name: worker[name] - floor.get(name, 0.0), reverse=True)
+    shown = ranked[:top]
+    rest = [name for name in {*worker, *floor} if name not in shown]
+    # The worker's own modules: the DynamoDB client its idempotency module makes at import is
+    # among their time, where the floor's three clients are made after its imports.
+    label = {"worker": "worker (a client at import)"}
+    rows = [(label.get(n, n), worker.get(n, 0.0), floor.get(n, 0.0)) for n in shown]
+    rows.append(
+        (
+            f"the other {len(rest)}",
+            sum(worker.get(n, 0.0) for n in rest),
+            sum(floor.get(n, 0.0) for n in rest),
+        )
+    )
+    rows.append(("all imports", sum(worker.values()), sum(floor.values())))
+    return [
+        "  where the cold start's imports go (python -X importtime, one process each; self time "
+        "by top-level package, ms):",
+        f"    {'package':<26} {'worker':>8} {'floor':>8}",
+        *(f"    {name:<26} {mine:>8.1f} {theirs:>8.1f}" for name, mine, theirs in rows),
+    ]
 
 
 def cold_start(repeats: int = 15) -> tuple[dict[str, float], dict[str, float]]:
@@ -290,6 +339,7 @@ def main(quick: bool = False) -> int:
         for name, f in figures.items()
     ]
     print("\n".join(rows))
+    print("\n".join(cold_start_breakdown()))
     small, large = (figures[f"end_to_end_{n}"]["ratio"] for n in sizes)
     growth = large / small
     print(
