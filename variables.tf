@@ -236,6 +236,12 @@ variable "tracing" {
   default     = false
 }
 
+variable "snap_start" {
+  description = "Whether the worker starts from a Lambda SnapStart snapshot: each apply that changes it publishes a version, which the event source mapping invokes through the alias \"live\". Python SnapStart is billed for the snapshot's cache and for each restore (docs/cost.md); it takes no provisioned concurrency or EFS. Off by default."
+  type        = bool
+  default     = false
+}
+
 variable "idempotency" {
   description = "Whether the worker runs the work at most once per task attempt, recorded in a DynamoDB table. On by default; off for work that is idempotent itself."
   type        = bool

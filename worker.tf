@@ -26,6 +26,15 @@ resource "aws_lambda_function" "worker" {
   layers           = concat([data.aws_ssm_parameter.powertools_layer.insecure_value], aws_lambda_layer_version.work_dependencies[*].arn)
   memory_size      = var.worker_memory_mb
   timeout          = var.worker_timeout_seconds
+  # SnapStart works on published versions only: with it, each change publishes one.
+  publish = var.snap_start
+
+  dynamic "snap_start" {
+    for_each = var.snap_start ? ["PublishedVersions"] : []
+    content {
+      apply_on = snap_start.value
+    }
+  }
 
   environment {
     variables = merge(
@@ -61,9 +70,19 @@ resource "aws_lambda_function" "worker" {
   depends_on = [aws_iam_role_policy.worker, aws_iam_role_policy.worker_work]
 }
 
+# With SnapStart, what the event source mapping invokes: the version just published, whose
+# snapshot Lambda took when it was published.
+resource "aws_lambda_alias" "worker" {
+  count            = var.snap_start ? 1 : 0
+  name             = "live"
+  description      = "The worker's published version, started from its SnapStart snapshot."
+  function_name    = aws_lambda_function.worker.function_name
+  function_version = aws_lambda_function.worker.version
+}
+
 resource "aws_lambda_event_source_mapping" "worker" {
   event_source_arn                   = aws_sqs_queue.this.arn
-  function_name                      = aws_lambda_function.worker.arn
+  function_name                      = var.snap_start ? aws_lambda_alias.worker[0].arn : aws_lambda_function.worker.arn
   batch_size                         = var.batch_size
   maximum_batching_window_in_seconds = var.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]

@@ -306,6 +306,51 @@ run "an_operators_roles_may_send_and_receive_on_both_queues" {
   }
 }
 
+run "without_snap_start_the_mapping_invokes_the_function_itself_and_nothing_is_published" {
+  command = plan
+
+  assert {
+    condition     = !aws_lambda_function.worker.publish && length(aws_lambda_function.worker.snap_start) == 0 && length(aws_lambda_alias.worker) == 0
+    error_message = "By default the worker publishes no version, has no SnapStart and no alias. Got publish = ${aws_lambda_function.worker.publish}, ${length(aws_lambda_alias.worker)} aliases."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.worker.function_name == "arn:aws:lambda:eu-west-1:123456789012:function:task-token-callback-a1b2c3-worker"
+    error_message = "Without SnapStart the mapping invokes the function ($LATEST). Got ${aws_lambda_event_source_mapping.worker.function_name}."
+  }
+}
+
+run "with_snap_start_the_mapping_invokes_the_published_version_through_its_alias" {
+  command = plan
+
+  variables {
+    snap_start = true
+  }
+
+  override_resource {
+    target          = aws_lambda_alias.worker
+    override_during = plan
+    values = {
+      arn = "arn:aws:lambda:eu-west-1:123456789012:function:task-token-callback-a1b2c3-worker:live"
+    }
+  }
+
+  assert {
+    condition     = aws_lambda_function.worker.publish && one(aws_lambda_function.worker.snap_start).apply_on == "PublishedVersions"
+    error_message = "With snap_start the worker publishes versions, with SnapStart on them. Got publish = ${aws_lambda_function.worker.publish}, ${jsonencode(aws_lambda_function.worker.snap_start)}."
+  }
+
+  assert {
+    condition     = one(aws_lambda_alias.worker).name == "live" && one(aws_lambda_alias.worker).function_name == "task-token-callback-a1b2c3-worker"
+    error_message = "The alias \"live\" names the worker's published version. Got ${jsonencode(aws_lambda_alias.worker)}."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.worker.function_name == "arn:aws:lambda:eu-west-1:123456789012:function:task-token-callback-a1b2c3-worker:live"
+    error_message = "With snap_start the mapping invokes the alias, never $LATEST (which SnapStart does not start). Got ${aws_lambda_event_source_mapping.worker.function_name}."
+  }
+}
+
 run "the_event_source_mapping_reports_batch_item_failures_with_the_variables_settings" {
   command = plan
 
