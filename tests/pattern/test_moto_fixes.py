@@ -577,17 +577,35 @@ def answered_task(pattern: Pattern) -> str:
     return token
 
 
+AFTERWARDS = """{
+  "StartAt": "WaitForWorker",
+  "States": {
+    "WaitForWorker": {
+      "Type": "Task",
+      "Resource": "arn:${partition}:states:::sqs:sendMessage.waitForTaskToken",
+      "Parameters": {
+        "QueueUrl": "${queue_url}",
+        "MessageBody": {"taskToken.$": "$$.Task.Token", "executionArn.$": "$$.Execution.Id",
+                        "input.$": "$"}
+      },
+      "TimeoutSeconds": ${task_timeout_seconds},
+      "HeartbeatSeconds": ${heartbeat_seconds},
+      "Catch": [{"ErrorEquals": ["States.Timeout", "States.HeartbeatTimeout"],
+                 "Next": "CallbackTimedOut"}],
+      "Next": "Afterwards"
+    },
+    "Afterwards": {"Type": "Wait", "Seconds": 30, "End": true},
+    "CallbackTimedOut": {"Type": "Fail", "Error": "CallbackTimedOut"}
+  }
+}"""
+
+
 @pytest.fixture
 def a_state_after_the_task(aws: Aws, tmp_path: Path) -> Pattern:
-    """The pattern whose workflow waits 30 s after the callback task: its execution runs on."""
-    template = (ROOT / "statemachine" / "callback.asl.json").read_text()
-    template = template.replace('"End": true', '"Next": "Afterwards"', 1).replace(
-        '"CallbackTimedOut": {',
-        '"Afterwards": {"Type": "Wait", "Seconds": 30, "End": true},\n    "CallbackTimedOut": {',
-        1,
-    )
+    """The pattern with a workflow of its own that waits 30 s after the callback task: its
+    execution runs on (whatever workflow the module's folder holds: a team's, in a copy)."""
     workflow = tmp_path / "afterwards.asl.json"
-    workflow.write_text(template)
+    workflow.write_text(AFTERWARDS)
     return aws.deploy(workflow_path=str(workflow))
 
 
