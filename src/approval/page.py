@@ -258,7 +258,9 @@ def claim_lapsed(request: dict[str, Any]) -> bool:
 
 
 def being_answered(request: dict[str, Any]) -> bool:
-    return "sealed_token" in request and "claimed_until" in request and not claim_lapsed(request)
+    """A claim not yet settled (still within its lease, or past it while Step Functions could
+    not be asked): its decision is not yet what Step Functions did."""
+    return "sealed_token" in request and "decision" in request
 
 
 def settle(link_id: str, how: str) -> None:
