@@ -122,6 +122,13 @@ needs it.
    had landed is answered; the API reference lists the error without saying when). The approval
    page asks with a heartbeat whether a task still waits. The correction: the same refusal, once
    a token's callback has its outcome.
+
+22. moto 5.2.5: a Task with HeartbeatSeconds sets up its heartbeat clock only after it has sent
+   its message, and looks for an answer only when the clock is woken. An answer that comes in
+   between (a worker that takes the message at once) wakes nothing, so the task waits out its
+   heartbeat window and fails with States.HeartbeatTimeout, having been answered. On AWS the
+   answer ends the task. The pattern's task always declares HeartbeatSeconds (issue 35), so this
+   would strike any quick answer. The correction: a clock set up after the answer starts woken.
 """
 
 from __future__ import annotations
@@ -178,6 +185,7 @@ MOTO_ERROR_EQUALS = ErrorEqualsDecl._eval_body
 MOTO_CHANGE_VISIBILITY_BATCH = SQSBackend.change_message_visibility_batch
 MOTO_PUBLISH = SNSBackend.publish
 MOTO_POOL_NOTIFY = CallbackPoolManager.notify
+MOTO_SETUP_HEARTBEAT = CallbackEndpoint.setup_heartbeat_endpoint
 MOTO_POOL_HEARTBEAT = CallbackPoolManager.heartbeat
 MAX_SUBJECT = 99  # characters
 SUBJECT_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -527,6 +535,16 @@ def no_call_for_an_answered_task(call: Any) -> Any:
     return refused_once_answered
 
 
+def heartbeat_clock_that_sees_an_early_answer(
+    self: CallbackEndpoint, heartbeat_seconds: int
+) -> Any:
+    """The task's heartbeat clock, woken at once if the task was answered before it existed."""
+    clock = MOTO_SETUP_HEARTBEAT(self, heartbeat_seconds=heartbeat_seconds)
+    if self.get_outcome() is not None:
+        clock.notify()
+    return clock
+
+
 def apply() -> None:
     Queue._set_attributes, Queue.attributes = queue_attributes_as_sqs(  # type: ignore[method-assign]
         MOTO_SET_QUEUE_ATTRIBUTES, MOTO_QUEUE_ATTRIBUTES
@@ -561,6 +579,7 @@ def apply() -> None:
     SNSBackend.publish = publish_with_a_subject_sns_takes  # type: ignore[method-assign]
     CallbackPoolManager.notify = no_call_for_an_answered_task(MOTO_POOL_NOTIFY)  # type: ignore[method-assign]
     CallbackPoolManager.heartbeat = no_call_for_an_answered_task(MOTO_POOL_HEARTBEAT)  # type: ignore[method-assign]
+    CallbackEndpoint.setup_heartbeat_endpoint = heartbeat_clock_that_sees_an_early_answer  # type: ignore[method-assign]
 
 
 MOTO_ACCOUNT = "123456789012"  # the account moto answers as

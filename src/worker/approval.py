@@ -25,6 +25,7 @@ import functools
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import secrets
@@ -120,7 +121,9 @@ def request_approval(callback: CallbackHandle, title: str, fields: dict[str, Any
             # What the page's form must carry back: bound to this request, kept server-side.
             "csrf": {"S": secrets.token_urlsafe(32)},
             "requested_at": {"N": str(now)},
-            "expires_at": {"N": str(int(deadline))},
+            # Whole seconds (DynamoDB's TTL), rounded up: a window of a second or two is not cut
+            # short; an answer after the task ended is told so by Step Functions.
+            "expires_at": {"N": str(math.ceil(deadline))},
         },
         ConditionExpression="attribute_not_exists(id)",
     )

@@ -37,6 +37,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from emulator import moto_fixes
 from emulator.emf import worker_metrics
 from emulator.terraform import ROOT
+from emulator.watch import finished
 from tests.pattern.fake_work import sleeps, succeeds
 from tests.pattern.helpers import client, failed_ids
 
@@ -633,6 +634,59 @@ def test_moto_still_needs_the_answered_task_correction(
 
     # If this raises, moto refuses an answered task's token itself: remove correction 21.
     pattern.aws.sfn.send_task_heartbeat(taskToken=token)
+
+
+def answered_before_its_heartbeat_clock(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, corrected: bool = True
+) -> str:
+    """An execution whose task is answered after its message is sent and before its heartbeat
+    clock is set up (held there until the answer is in), as a quick worker answers it; with
+    moto's own set-up of the clock unless `corrected`."""
+    pattern = aws.deploy(task_timeout_seconds=4)  # (which applies the corrections) a 3 s window
+    setup = (
+        CallbackEndpoint.setup_heartbeat_endpoint if corrected else moto_fixes.MOTO_SETUP_HEARTBEAT
+    )
+    reached, release = threading.Event(), threading.Event()
+
+    def held(self: CallbackEndpoint, heartbeat_seconds: int) -> Any:
+        reached.set()
+        release.wait(timeout=10)
+        return setup(self, heartbeat_seconds=heartbeat_seconds)
+
+    monkeypatch.setattr(CallbackEndpoint, "setup_heartbeat_endpoint", held)
+    execution = pattern.start(succeeds("early"))
+    (message,) = pattern.receive(1)
+    assert reached.wait(timeout=10)
+    token = json.loads(message["Body"])["taskToken"]
+    pattern.aws.sfn.send_task_success(taskToken=token, output='{"early": true}')
+    release.set()
+    return execution
+
+
+def test_an_answer_before_the_heartbeat_clock_is_set_up_ends_the_task(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    execution = answered_before_its_heartbeat_clock(aws, monkeypatch)
+
+    ended = finished(aws.sfn, execution, timeout=10)
+
+    assert (ended["status"], json.loads(ended.get("output", "null"))) == (
+        "SUCCEEDED",
+        {"early": True},
+    )
+
+
+def test_moto_still_needs_the_early_answer_correction(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    execution = answered_before_its_heartbeat_clock(aws, monkeypatch, corrected=False)
+
+    ended = finished(aws.sfn, execution, timeout=15)
+
+    # If this fails, moto sees an early answer itself: remove correction 22.
+    assert ended.get("error") == "CallbackTimedOut", (
+        f"moto {moto.__version__} takes an answer made before the heartbeat clock: remove 22"
+    )
 
 
 def test_a_failure_keeps_its_cause(pattern: Pattern) -> None:
