@@ -37,10 +37,10 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from worker import callback
 from worker.approval import execution_name, request_key, unseal
-from worker.callback import TokenNoLongerLive, error_code
+from worker.callback import TokenNoLongerLive
 from worker.handoff import CallbackHandle
 
 if TYPE_CHECKING:
@@ -196,9 +196,11 @@ def answer(event: dict[str, Any], link_id: str, request: dict[str, Any]) -> dict
         # if the task had ended; a timeout says nothing): the task's events say.
         logger.warning(
             "The answer's fate is unknown: Step Functions' history settles it",
-            extra={"reason": describe(failure)},
+            extra={"reason": callback.describe(failure)},
         )
-        settled = settle_as_step_functions_says(link_id, {**request, **claimed(claimed_until)})
+        settled = settle_as_step_functions_says(
+            link_id, {**request, "claimed_until": str(claimed_until)}
+        )
         if "decision" not in settled:
             return page(
                 503,
@@ -210,17 +212,6 @@ def answer(event: dict[str, Any], link_id: str, request: dict[str, Any]) -> dict
     settle(link_id, "answered")
     logger.info("Answered", extra={"decision": decision, "execution_arn": handle.execution_arn})
     return decided(load(link_id) or request)
-
-
-def describe(failure: Exception) -> str:
-    """A log-safe name for a failure: an AWS error's code (its message can echo the token)."""
-    if isinstance(failure, ClientError):
-        return f"ClientError {error_code(failure)}"
-    return type(failure).__name__
-
-
-def claimed(claimed_until: int) -> dict[str, Any]:
-    return {"claimed_until": str(claimed_until)}
 
 
 def claim(link_id: str, decision: str, who: str, reason: str, decided_at: str) -> int | None:
@@ -300,7 +291,7 @@ def settle_as_step_functions_says(link_id: str, request: dict[str, Any]) -> dict
     except Exception as failure:
         logger.warning(
             "Step Functions could not be asked: the claim stands until its lease ends",
-            extra={"reason": describe(failure)},
+            extra={"reason": callback.describe(failure)},
         )
         return load(link_id) or request
     logger.info("An answer's fate settled by the task's events", extra={"fate": fate})

@@ -71,15 +71,17 @@ def request_key(link_id: str) -> str:
 def seal(link_id: str, token: str) -> str:
     """The token, encrypted under a key only the link gives: SHAKE-256 of the key as a one-time
     stream (each link ID is new, so no stream is ever used twice), XORed with the token."""
-    data = token.encode()
-    stream = hashlib.shake_256(_derived(link_id, b"approval token key")).digest(len(data))
-    return base64.b64encode(bytes(a ^ b for a, b in zip(data, stream, strict=True))).decode()
+    return base64.b64encode(_xor_stream(link_id, token.encode())).decode()
 
 
 def unseal(link_id: str, sealed: str) -> str:
-    data = base64.b64decode(sealed)
+    return _xor_stream(link_id, base64.b64decode(sealed)).decode()
+
+
+def _xor_stream(link_id: str, data: bytes) -> bytes:
+    """`data` XORed with the link's token-key stream: sealing and unsealing are the same."""
     stream = hashlib.shake_256(_derived(link_id, b"approval token key")).digest(len(data))
-    return bytes(a ^ b for a, b in zip(data, stream, strict=True)).decode()
+    return bytes(a ^ b for a, b in zip(data, stream, strict=True))
 
 
 def one_line(text: str) -> str:

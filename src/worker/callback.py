@@ -75,6 +75,13 @@ def error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "Unknown")
 
 
+def describe(error: Exception) -> str:
+    """A log-safe description: AWS error messages can echo request values, the token among them."""
+    if isinstance(error, ClientError):
+        return f"ClientError {error_code(error)}"
+    return f"{type(error).__name__}: {error}"
+
+
 class _InfoAndAbove(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno >= logging.INFO

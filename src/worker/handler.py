@@ -14,7 +14,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
-from botocore.exceptions import ClientError
 
 from work import do_work
 from worker import callback, idempotency, receipts
@@ -152,7 +151,8 @@ def process_message(record: SQSRecord) -> None:
             raise
         except Exception as failure:
             count(Outcome.RECORD_RETRIED)
-            logger.warning("The record will come back", extra={"reason": describe(failure)})
+            reason = callback.describe(failure)
+            logger.warning("The record will come back", extra={"reason": reason})
             raise
         if outcome is Outcome.WORKER_FAILED:  # a failure the worker sent itself: a TaskFailed too
             count(Outcome.TASK_FAILED)
@@ -168,7 +168,7 @@ def count(outcome: Outcome) -> None:
 
 
 def run_task(
-    message: TaskMessage, last_receive: bool, deadline: float | None = None
+    message: TaskMessage, last_receive: bool, deadline: float
 ) -> tuple[Outcome, str | None]:
     """Run the work and send its result or its failure with the token, unless the work handed
     the task off: (outcome, error name)."""
@@ -185,7 +185,7 @@ def run_task(
         if not last_receive:
             raise
         # The work keeps failing and this is its last receive: the worker ends the execution.
-        cause = f"{describe(error)} (on the last allowed receive)"
+        cause = f"{callback.describe(error)} (on the last allowed receive)"
         callback.send_failure(message.task_token, Outcome.WORKER_FAILED, cause)
         return Outcome.WORKER_FAILED, Outcome.WORKER_FAILED
     else:
@@ -222,13 +222,6 @@ def is_last_receive(record: SQSRecord) -> bool:
     ApproximateReceiveCount is never taken for the last."""
     receives = int(record.attributes.get("ApproximateReceiveCount", 1))
     return receives >= settings.max_receive_count
-
-
-def describe(error: Exception) -> str:
-    """A log-safe description: AWS error messages can echo request values, the token among them."""
-    if isinstance(error, ClientError):
-        return f"ClientError {callback.error_code(error)}"
-    return f"{type(error).__name__}: {error}"
 
 
 @logger.inject_lambda_context
